@@ -1,0 +1,35 @@
+# The two commands of the README:  `make app`  and  `make test`.
+# Each sets up what it needs on a fresh machine (a virtual environment in .venv, and as root the
+# Debian packages: graphviz for SVG export, chromium for the browser tests), then runs.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: app test bench setup setup-dev
+
+app: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+test: setup-dev
+	$(PY) -m pytest -q
+
+bench: setup-dev
+	$(PY) -m pip install -q -r requirements-bench.txt
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+setup: $(VENV)/.app-installed
+	@command -v dot >/dev/null || ./scripts/apt-install.sh graphviz
+
+setup-dev: setup $(VENV)/.dev-installed
+	@test -x /usr/bin/chromium || ./scripts/apt-install.sh chromium fonts-dejavu-core
+
+$(VENV)/.app-installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@

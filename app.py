@@ -1,0 +1,21 @@
+"""ConvAtlas landing page: what it is and a card per page."""
+import streamlit as st
+
+from ui.page import setup
+
+setup("ConvAtlas", "🧭")
+st.title("🧭 ConvAtlas")
+st.markdown(
+    "An interactive explorer of deep CNN architectures — ResNet, Inception, Xception, VGG, MobileNet "
+    "and more. Move the sliders for depth and width and *see* why these designs work."
+)
+
+PAGES = [
+    ("pages/1_Architecture.py", "Architecture", "🏛️",
+     "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters."),
+]
+columns = st.columns(3)
+for i, (path, label, icon, caption) in enumerate(PAGES):
+    with columns[i % 3].container(border=True):
+        st.page_link(path, label=label, icon=icon)
+        st.caption(caption)

@@ -1,0 +1,1 @@
+"""ConvAtlas core: the Streamlit-free library behind the app and the `python -m core` command line."""

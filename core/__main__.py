@@ -1,0 +1,56 @@
+"""`python -m core ...`: the command line over the library (contract in DESIGN.md).
+
+Exit status 0 on success, 2 with a one-line message on bad input — never a traceback.
+Each subcommand's work lives in its feature module; this file only declares the arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from core.errors import UserError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line, exit 2
+        raise UserError(message)
+
+
+def cmd_list(args) -> None:
+    from core import zoo
+
+    rows = [zoo.get(n) for n in zoo.names()]
+    if args.json:
+        print(json.dumps([{"name": a.name, "family": a.family, "year": a.year,
+                           "input": list(a.input_size), "top1": a.top1} for a in rows]))
+        return
+    width = max(len(a.name) for a in rows)
+    for a in rows:
+        print(f"{a.name:<{width}}  {a.family:<22} {'x'.join(map(str, a.input_size))}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m core", description="ConvAtlas: explore deep CNN architectures.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("list", help="zoo names with family and default input")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        args.func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `python -m core count vgg19 | head`
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

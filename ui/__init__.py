@@ -1,0 +1,1 @@
+"""Small shared Streamlit helpers (the only Streamlit code outside app.py and pages/)."""

@@ -1,0 +1,19 @@
+"""Page set-up shared by every page: wide layout, projector-friendly type, one way to show errors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+CSS = (ROOT / "assets" / "style.css").read_text()
+
+
+def setup(title: str, icon: str = "🧭") -> None:
+    st.set_page_config(page_title=f"{title} · ConvAtlas", page_icon=icon, layout="wide")
+    st.markdown(f"<style>{CSS}</style>", unsafe_allow_html=True)
+
+
+def show_user_error(exc: Exception) -> None:
+    """Bad input: the message alone, in a box the user can read from the back of a room."""
+    st.error(str(exc), icon="⚠️")
