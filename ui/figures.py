@@ -1,0 +1,11 @@
+"""Showing figures so they export well into slides (PNG at twice the screen resolution)."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+EXPORT = {"toImageButtonOptions": {"format": "png", "scale": 2}, "displaylogo": False}
+
+
+def show(fig: go.Figure, key: str) -> None:
+    st.plotly_chart(fig, width="stretch", config=EXPORT, key=key)
