@@ -1,0 +1,65 @@
+"""Compare: 2-4 nets side by side — block graphs, stage-by-stage costs, and accuracy vs cost for the zoo."""
+import streamlit as st
+
+from core import charts, compare
+from core.errors import UserError
+from core.units import human
+from ui import cached
+from ui.figures import show
+from ui.page import setup, show_user_error
+
+setup("Compare", "⚖️")
+st.title("⚖️ Compare")
+st.markdown("VGG-19, the 34-layer plain net and ResNet-34 side by side, as in the ResNet paper's Figure 3 — "
+            "or any 2–4 nets from the zoo, each at its own default input size.")
+
+DEFAULT = ["vgg19", "plain34", "resnet34"]
+groups = cached.names_by_family()
+family_of = {name: family for family, names in groups.items() for name in names}
+
+top = st.columns([4, 2])
+names = top[0].multiselect("Architectures (2–4, type to search)", list(family_of), default=DEFAULT,
+                           max_selections=4, format_func=lambda n: f"{family_of[n]} · {n}", key="archs",
+                           bind="query-params")
+level = top[1].radio("Graph level", ["stage", "block", "layer"], index=1, horizontal=True, key="cmp_level",
+                     bind="query-params", help="Stage: one node per resolution; block: residual blocks with "
+                                               "their skips; layer: every layer")
+
+if len(names) < 2:
+    st.info("Pick at least two architectures to compare.", icon="👆")
+else:
+    try:
+        profiles = [cached.arch_profile(n) for n in names]
+    except UserError as exc:
+        show_user_error(exc)
+        st.stop()
+
+    # --- graphs side by side ------------------------------------------------------------------
+    columns = st.columns(len(profiles))
+    for column, p in zip(columns, profiles):
+        with column:
+            st.subheader(p.arch)
+            st.caption(f"{human(p.total_macs)} MACs · {human(p.total_params)} params · depth {p.depth} · "
+                       f"input {'×'.join(map(str, p.input_size))}")
+            with st.container(height=900, border=True):
+                st.graphviz_chart(cached.arch_dot(p.arch, None, (), level), width="stretch")
+
+    # --- tables ------------------------------------------------------------------------------
+    st.subheader("Stage by stage")
+    st.caption("Rows are feature-map resolutions, so stages that work on maps of the same size line up; "
+               "MACs are multiply-accumulates per image.")
+    st.dataframe(compare.stage_table(profiles), hide_index=True, width="stretch")
+
+    st.subheader("Totals")
+    count = st.column_config.NumberColumn(format="localized")
+    st.dataframe(compare.totals(profiles), hide_index=True, width="stretch", column_config={
+        "params": count, "macs": st.column_config.NumberColumn("MACs", format="localized"),
+        "top1": st.column_config.NumberColumn("top-1 %", format="%.2f"), "top1_source": "top-1 source"})
+
+# --- accuracy vs cost for the whole zoo -----------------------------------------------------------
+st.subheader("Accuracy vs cost, whole zoo")
+with st.spinner("Counting the few models without published figures (once)…"):
+    points = cached.accuracy_points()
+show(charts.accuracy_scatter(points, names), key="fig-scatter")
+st.caption(f"{len(points)} models with a published ImageNet top-1 (torchvision's weights metadata or the "
+           "papers' tables; the ResNet paper's figures are 10-crop). Click a family in the legend to hide it.")
