@@ -9,13 +9,17 @@ from plotly.subplots import make_subplots
 from core.profile import Profile
 
 FONT = dict(size=18)
+GRID = "#e3e3e3"
+LOG_TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500]
 PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Safe  # distinct on a washed-out projector
 
 
 def _style(fig: go.Figure, height: int, title: str) -> go.Figure:
     fig.update_layout(font=FONT, height=height, title=dict(text=title, font=dict(size=22)),
-                      margin=dict(l=80, r=30, t=80, b=70), legend=dict(font=dict(size=16)),
-                      hoverlabel=dict(font_size=16))
+                      margin=dict(l=80, r=30, t=80, b=70), legend=dict(font=dict(size=16), itemsizing="constant"),
+                      hoverlabel=dict(font_size=16), plot_bgcolor="white", paper_bgcolor="white")
+    fig.update_xaxes(gridcolor=GRID, linecolor="#888", title_font=dict(size=18))
+    fig.update_yaxes(gridcolor=GRID, linecolor="#888", zerolinecolor=GRID, title_font=dict(size=18))
     return fig
 
 
@@ -106,9 +110,10 @@ def accuracy_scatter(points: pd.DataFrame, selected: list[str]) -> go.Figure:
     if len(chosen):
         fig.add_trace(go.Scatter(
             x=chosen.gmacs, y=chosen.top1, mode="markers+text", name="selected", text=chosen.arch,
-            textposition="top center", textfont=dict(size=18, color="black"),
+            textposition="middle left", textfont=dict(size=18, color="black"),
             marker=dict(size=22, symbol="circle-open", line=dict(width=4, color="black")),
             hovertemplate="<b>%{text}</b><extra></extra>"))
-    fig.update_xaxes(type="log", title_text="multiply-accumulates per image (G, log scale)")
+    fig.update_xaxes(type="log", title_text="multiply-accumulates per image (G, log scale)",
+                     tickvals=LOG_TICKS, ticktext=[f"{t:g}" for t in LOG_TICKS])
     fig.update_yaxes(title_text="published ImageNet top-1 (%)")
     return _style(fig, 640, "Accuracy vs cost (bubble area = parameters)")

@@ -14,24 +14,32 @@ st.title("🏛️ Architecture")
 DEFAULT_ARCH = "resnet34"
 LEVELS = ["stage", "block", "layer"]
 groups = cached.names_by_family()
-family_of = {name: family for family, names in groups.items() for name in names}
+all_names = [name for names in groups.values() for name in names]  # ordered by family
+
+
+ALL = "all families"
 
 
 def open_arch(name: str) -> None:
+    st.session_state.family = ALL  # the twin may be of another family (plain34 vs resnet34)
     st.session_state.arch = name
 
 
 # --- controls (bound to the URL so a link reproduces the view) ----------------------------------
-top = st.columns([3, 1, 1, 2])
-name = top[0].selectbox("Architecture (type to search)", list(family_of), index=list(family_of).index(DEFAULT_ARCH),
-                        format_func=lambda n: f"{family_of[n]} · {n}", key="arch", bind="query-params")
+top = st.columns([1.4, 2, 1, 1, 2])
+family = top[0].selectbox("Family", [ALL] + list(groups), key="family")
+# plain names in the box, so a hand-written link ?arch=vgg19 works too
+choices = all_names if family == ALL else groups[family]
+name = top[1].selectbox("Architecture (type to search)", choices,
+                        index=choices.index(DEFAULT_ARCH) if DEFAULT_ARCH in choices else 0,
+                        key="arch", bind="query-params", help="The zoo, ordered by family")
 arch = zoo.get(name)
 c, default_h, default_w = arch.input_size
-h = top[1].number_input("Height", value=None, step=1, placeholder=f"{default_h} (default)", key="h",
-                        bind="query-params", help="Input height in pixels; empty = the architecture's own")
-w = top[2].number_input("Width", value=None, step=1, placeholder=f"{default_w} (default)", key="w",
-                        bind="query-params", help="Input width in pixels; empty = the architecture's own")
-level = top[3].radio("Graph level", LEVELS, index=1, horizontal=True, key="level", bind="query-params",
+h = top[2].number_input("Height (px)", value=None, step=1, placeholder=str(default_h), key="h",
+                        bind="query-params", help=f"Input height; empty = the architecture's own ({default_h})")
+w = top[3].number_input("Width (px)", value=None, step=1, placeholder=str(default_w), key="w",
+                        bind="query-params", help=f"Input width; empty = the architecture's own ({default_w})")
+level = top[4].radio("Graph level", LEVELS, index=1, horizontal=True, key="level", bind="query-params",
                      help="Collapse the graph to stages, show every block, or expand to every layer")
 
 options = {}
@@ -86,7 +94,7 @@ if twins:
 # --- graph ----------------------------------------------------------------------------------------
 st.subheader(f"Block graph · {level} level")
 dot = cached.arch_dot(name, input_size, option_key, level)
-st.graphviz_chart(dot, width="stretch")
+st.graphviz_chart(dot)
 stem = f"{name}_{input_size[1]}x{input_size[2]}"
 downloads = st.columns(3)
 downloads[0].download_button("⬇️ Table (CSV)", result.table().to_csv(index=False), f"{stem}_layers.csv",

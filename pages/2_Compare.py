@@ -15,11 +15,11 @@ st.markdown("VGG-19, the 34-layer plain net and ResNet-34 side by side, as in th
 
 DEFAULT = ["vgg19", "plain34", "resnet34"]
 groups = cached.names_by_family()
-family_of = {name: family for family, names in groups.items() for name in names}
+all_names = [name for names in groups.values() for name in names]  # ordered by family
 
 top = st.columns([4, 2])
-names = top[0].multiselect("Architectures (2–4, type to search)", list(family_of), default=DEFAULT,
-                           max_selections=4, format_func=lambda n: f"{family_of[n]} · {n}", key="archs",
+names = top[0].multiselect("Architectures (2–4, type to search)", all_names, default=DEFAULT,
+                           max_selections=4, key="archs",
                            bind="query-params")
 level = top[1].radio("Graph level", ["stage", "block", "layer"], index=1, horizontal=True, key="cmp_level",
                      bind="query-params", help="Stage: one node per resolution; block: residual blocks with "
@@ -42,7 +42,7 @@ else:
             st.caption(f"{human(p.total_macs)} MACs · {human(p.total_params)} params · depth {p.depth} · "
                        f"input {'×'.join(map(str, p.input_size))}")
             with st.container(height=900, border=True):
-                st.graphviz_chart(cached.arch_dot(p.arch, None, (), level), width="stretch")
+                st.graphviz_chart(cached.arch_dot(p.arch, None, (), level))
 
     # --- tables ------------------------------------------------------------------------------
     st.subheader("Stage by stage")
