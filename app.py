@@ -13,6 +13,8 @@ st.markdown(
 PAGES = [
     ("pages/1_Architecture.py", "Architecture", "🏛️",
      "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters."),
+    ("pages/2_Compare.py", "Compare", "⚖️",
+     "2–4 nets side by side (VGG-19 / plain-34 / ResNet-34 by default), stage by stage, and accuracy vs cost."),
 ]
 columns = st.columns(3)
 for i, (path, label, icon, caption) in enumerate(PAGES):
