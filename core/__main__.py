@@ -63,6 +63,15 @@ def cmd_count(args) -> None:
           f"{result.total_params:,} params ({result.total_params / 1e6:.2f} M), depth {result.depth}")
 
 
+def cmd_graph(args) -> None:
+    from core.graph import to_dot, to_svg
+    from core.profile import profile
+
+    result = profile(args.arch, parse_input(args.input), **parse_options(args.set))
+    dot = to_dot(result, args.level, collapse=args.collapse)
+    print(to_svg(dot) if args.svg else dot, end="")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="ConvAtlas: explore deep CNN architectures.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -78,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="constructor option, e.g. --set width=32 --set shortcut=B (CIFAR nets)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_count)
+
+    p = sub.add_parser("graph", help="block graph as Graphviz DOT (stage, block or layer level)")
+    p.add_argument("arch")
+    p.add_argument("--level", choices=["stage", "block", "layer"], default="block")
+    p.add_argument("--input", help="C,H,W (default: the architecture's own input size)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="constructor option, e.g. --set shortcut=B (CIFAR nets)")
+    p.add_argument("--collapse", type=int, default=12, metavar="N",
+                   help="draw runs of more than N identical blocks as first two, '...', last (0: never)")
+    p.add_argument("--svg", action="store_true", help="render with Graphviz's dot and print SVG instead")
+    p.set_defaults(func=cmd_graph)
     return parser
 
 
