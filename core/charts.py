@@ -28,9 +28,9 @@ def _stage_colors(profile: Profile) -> dict[str, str]:
     return {stage: PALETTE[i % len(PALETTE)] for i, stage in enumerate(stages)}
 
 
-def _stage_label(profile: Profile, stage: str) -> str:
+def _stage_label(profile: Profile, stage: str, sep: str = " ") -> str:
     resolution = profile.stage_resolution.get(stage)
-    return f"{stage} ({resolution})" if resolution else stage
+    return f"{stage}{sep}({resolution})" if resolution else stage
 
 
 def costly_layers(profile: Profile) -> pd.DataFrame:
@@ -65,7 +65,7 @@ def layer_figure(profile: Profile) -> go.Figure:
 def stage_figure(profile: Profile) -> go.Figure:
     """Per-stage MACs and params side by side: where the compute is vs where the weights are."""
     stages = profile.by("stage")
-    labels = [_stage_label(profile, s) for s in stages.stage]
+    labels = [_stage_label(profile, s, "<br>") for s in stages.stage]  # two lines: no slanted, clipped labels
     colors = [_stage_colors(profile)[s] for s in stages.stage]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("MACs per stage", "params per stage"), horizontal_spacing=0.1)
     for col, metric in ((1, "macs"), (2, "params")):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core import zoo
+from core import graph, zoo
 from core.profile import Profile, profile
 from core.units import human
 
@@ -114,3 +114,10 @@ def counterparts(name: str) -> list[str]:
              name.replace("plain", "resnet"), name.replace("resnet", "plain")}
     listed = set(zoo.names())
     return sorted(t for t in twins - {name} if t in listed or zoo.CIFAR_NAME.match(t))
+
+
+def side_by_side_dot(p: Profile, level: str) -> str:
+    """The block graph for a narrow column: without its title line, which is wider than the drawing and
+    would shrink it to fit (the page prints the same figures above each graph). A later graph
+    attribute statement overrides the earlier one, so this stays valid DOT."""
+    return graph.to_dot(p, level=level).rstrip().removesuffix("}") + '  graph [label=""];\n}\n'

@@ -21,9 +21,9 @@ top = st.columns([4, 2])
 names = top[0].multiselect("Architectures (2–4, type to search)", all_names, default=DEFAULT,
                            max_selections=4, key="archs",
                            bind="query-params")
-level = top[1].radio("Graph level", ["stage", "block", "layer"], index=1, horizontal=True, key="cmp_level",
-                     bind="query-params", help="Stage: one node per resolution; block: residual blocks with "
-                                               "their skips; layer: every layer")
+level = top[1].radio("Graph level", ["stage", "block", "layer"], index=2, horizontal=True, key="cmp_level",
+                     bind="query-params", help="Layer: every layer, as in the paper's figure; block: residual blocks "
+                                               "with their skips; stage: one node per resolution")
 
 if len(names) < 2:
     st.info("Pick at least two architectures to compare.", icon="👆")
@@ -42,7 +42,7 @@ else:
             st.caption(f"{human(p.total_macs)} MACs · {human(p.total_params)} params · depth {p.depth} · "
                        f"input {'×'.join(map(str, p.input_size))}")
             with st.container(height=900, border=True):
-                st.graphviz_chart(cached.arch_dot(p.arch, None, (), level))
+                st.graphviz_chart(cached.side_by_side_dot(p.arch, level))
 
     # --- tables ------------------------------------------------------------------------------
     st.subheader("Stage by stage")

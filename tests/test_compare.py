@@ -75,3 +75,17 @@ def test_figures_are_labelled_and_projector_sized(figure3):
     scatter = charts.accuracy_scatter(points, ["resnet34"])
     assert scatter.layout.xaxis.type == "log"
     assert list(scatter.data[-1].text) == ["resnet34"]  # the selected model is ringed and named
+
+
+def test_side_by_side_graph_drops_only_the_title(figure3):
+    from core import graph
+
+    resnet = figure3[2]
+    full, narrow = graph.to_dot(resnet, "layer"), compare.side_by_side_dot(resnet, "layer")
+    assert graph.skip_counts(narrow) == graph.skip_counts(full) and sum(graph.skip_counts(narrow).values()) == 16
+    assert narrow.rstrip().endswith('graph [label=""];\n}')
+    assert _svg_width(graph.to_svg(narrow)) < _svg_width(graph.to_svg(full))
+
+
+def _svg_width(svg: str) -> float:
+    return float(svg.split('width="', 1)[1].split("pt", 1)[0])

@@ -26,6 +26,11 @@ def arch_dot(arch: str, input_size: tuple | None, options: Options, level: str) 
     return graph.to_dot(arch_profile(arch, input_size, options), level=level)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def side_by_side_dot(arch: str, level: str) -> str:
+    return compare.side_by_side_dot(arch_profile(arch), level)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def dot_to_svg(dot: str) -> str:
     return graph.to_svg(dot)
