@@ -57,7 +57,7 @@ def layer_figure(profile: Profile) -> go.Figure:
                           row=row, col=1)
     fig.update_yaxes(title_text="MACs", tickformat="~s", row=1, col=1)
     fig.update_yaxes(title_text="params", tickformat="~s", row=2, col=1)
-    fig.update_xaxes(title_text="layer (network order, weighted layers only)", row=2, col=1)
+    fig.update_xaxes(title_text="layer (network order; layers with weights or MACs)", row=2, col=1)
     fig.update_layout(bargap=0.1)
     return _style(fig, 620, f"{profile.arch}: multiply-accumulates and parameters per layer")
 
@@ -87,7 +87,7 @@ def cumulative_figure(profile: Profile) -> go.Figure:
                                  line=dict(width=4, color=color), customdata=table.name,
                                  hovertemplate="%{customdata}<br>%{y:.1f}% of " + label + "<extra></extra>"))
     fig.update_yaxes(title_text="cumulative share (%)", range=[0, 101])
-    fig.update_xaxes(title_text="layer (network order, weighted layers only)")
+    fig.update_xaxes(title_text="layer (network order; layers with weights or MACs)")
     return _style(fig, 460, f"{profile.arch}: cumulative MACs and parameters")
 
 
@@ -111,7 +111,7 @@ def accuracy_scatter(points: pd.DataFrame, selected: list[str]) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=chosen.gmacs, y=chosen.top1, mode="markers+text", name="selected", text=chosen.arch,
             textposition="middle left", textfont=dict(size=18, color="black"),
-            marker=dict(size=22, symbol="circle-open", line=dict(width=4, color="black")),
+            marker=dict(size=24, symbol="circle-open", color="black", line=dict(width=4)),
             hovertemplate="<b>%{text}</b><extra></extra>"))
     fig.update_xaxes(type="log", title_text="multiply-accumulates per image (G, log scale)",
                      tickvals=LOG_TICKS, ticktext=[f"{t:g}" for t in LOG_TICKS])
