@@ -69,7 +69,8 @@ def main():
     start = time.perf_counter()
     at.run()
     print(f"\nCompare page, first render (includes the zoo's accuracy scatter): {time.perf_counter() - start:.2f} s")
-    trios = [["vgg19", "plain34", "resnet34"], ["resnet50", "resnet50-paper"], ["googlenet", "googlenet-5x5", "inception_v3"]]
+    trios = [["vgg19", "plain34", "resnet34"], ["resnet50", "resnet50-paper"],
+             ["googlenet", "googlenet-5x5", "inception_v3"]]
     changes = [lambda a, t=t: a.multiselect(key="archs").set_value(t) for t in trios]
     warm = median_of(at, changes, clear=False)
     cold = median_of(at, changes[:1], clear=True)

@@ -49,7 +49,8 @@ def layer_figure(profile: Profile) -> go.Figure:
     colors = _stage_colors(profile)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for stage, part in table.groupby("stage", sort=False):
-        hover = [f"<b>{n}</b><br>{t} {d}<br>out {o}" for n, t, d, o in zip(part.name, part.type, part.detail, part.output_shape)]
+        hover = [f"<b>{n}</b><br>{t} {d}<br>out {o}"
+                 for n, t, d, o in zip(part.name, part.type, part.detail, part.output_shape)]
         for row, metric in ((1, "macs"), (2, "params")):
             fig.add_trace(go.Bar(x=part.position, y=part[metric], name=_stage_label(profile, stage),
                                  marker_color=colors[stage], legendgroup=stage, showlegend=row == 1,

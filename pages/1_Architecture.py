@@ -1,7 +1,7 @@
 """Architecture: one net from the zoo — block graph, headline figures, per-layer and per-stage costs."""
 import streamlit as st
 
-from core import compare, zoo
+from core import compare, graph, zoo
 from core.errors import UserError
 from core.units import human
 from ui import cached
@@ -12,12 +12,9 @@ setup("Architecture", "🏛️")
 st.title("🏛️ Architecture")
 
 DEFAULT_ARCH = "resnet34"
-LEVELS = ["stage", "block", "layer"]
+ALL = "all families"
 groups = cached.names_by_family()
 all_names = [name for names in groups.values() for name in names]  # ordered by family
-
-
-ALL = "all families"
 
 
 def open_arch(name: str) -> None:
@@ -39,7 +36,8 @@ h = top[2].number_input("Height (px)", value=None, step=1, placeholder=str(defau
                         bind="query-params", help=f"Input height; empty = the architecture's own ({default_h})")
 w = top[3].number_input("Width (px)", value=None, step=1, placeholder=str(default_w), key="w",
                         bind="query-params", help=f"Input width; empty = the architecture's own ({default_w})")
-level = top[4].radio("Graph level", LEVELS, index=1, horizontal=True, key="level", bind="query-params",
+level = top[4].radio("Graph level", graph.LEVELS, index=graph.LEVELS.index("block"), horizontal=True, key="level",
+                     bind="query-params",
                      help="Collapse the graph to stages, show every block, or expand to every layer")
 
 options = {}
@@ -123,7 +121,7 @@ with per_layer:
     table = compare.layer_table(result)
     stages = ["all stages"] + list(dict.fromkeys(table.stage))
     chosen = st.selectbox("Stage", stages, key="layer_stage",
-                          format_func=lambda s: f"{s} ({result.stage_resolution[s]})" if s in result.stage_resolution else s)
+                          format_func=lambda s: f"{s} ({result.stage_resolution.get(s, 'all')})")
     shown = table if chosen == "all stages" else table[table.stage == chosen]
     st.caption(f"{len(shown)} layers · {human(shown.params.sum())} params · {human(shown.macs.sum())} MACs "
                f"({shown.macs.sum() / max(result.total_macs, 1):.1%} of the net) — click a column header to sort")

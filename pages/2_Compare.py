@@ -1,7 +1,7 @@
 """Compare: 2-4 nets side by side — block graphs, stage-by-stage costs, and accuracy vs cost for the zoo."""
 import streamlit as st
 
-from core import charts, compare
+from core import charts, compare, graph
 from core.errors import UserError
 from core.units import human
 from ui import cached
@@ -21,7 +21,7 @@ top = st.columns([4, 2])
 names = top[0].multiselect("Architectures (2–4, type to search)", all_names, default=DEFAULT,
                            max_selections=4, key="archs",
                            bind="query-params")
-level = top[1].radio("Graph level", ["stage", "block", "layer"], index=2, horizontal=True, key="cmp_level",
+level = top[1].radio("Graph level", graph.LEVELS, index=graph.LEVELS.index("layer"), horizontal=True, key="cmp_level",
                      bind="query-params", help="Layer: every layer, as in the paper's figure; block: residual blocks "
                                                "with their skips; stage: one node per resolution")
 
