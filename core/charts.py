@@ -9,17 +9,17 @@ from plotly.subplots import make_subplots
 from core.profile import Profile
 
 FONT = dict(size=18)
-GRID = "#e3e3e3"
 LOG_TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500]
 PALETTE = px.colors.qualitative.Bold + px.colors.qualitative.Safe  # distinct on a washed-out projector
 
 
 def _style(fig: go.Figure, height: int, title: str) -> go.Figure:
+    """Sizes and fonts only: colours and the light/dark template are the page's (ui.figures.styled)."""
     fig.update_layout(font=FONT, height=height, title=dict(text=title, font=dict(size=22)),
                       margin=dict(l=80, r=30, t=80, b=70), legend=dict(font=dict(size=16), itemsizing="constant"),
-                      hoverlabel=dict(font_size=16), plot_bgcolor="white", paper_bgcolor="white")
-    fig.update_xaxes(gridcolor=GRID, linecolor="#888", title_font=dict(size=18))
-    fig.update_yaxes(gridcolor=GRID, linecolor="#888", zerolinecolor=GRID, title_font=dict(size=18))
+                      hoverlabel=dict(font_size=16))
+    fig.update_xaxes(title_font=dict(size=18))
+    fig.update_yaxes(title_font=dict(size=18))
     return fig
 
 
@@ -108,11 +108,13 @@ def accuracy_scatter(points: pd.DataFrame, selected: list[str]) -> go.Figure:
             hovertemplate="<b>%{customdata[0]}</b><br>%{x:.3g} G MACs<br>%{customdata[1]:.1f} M params"
                           "<br>top-1 %{y:.1f}% (%{customdata[2]})<extra></extra>"))
     chosen = points[points.arch.isin(selected)]
-    if len(chosen):
+    if len(chosen):  # a white ring under a black one: visible on light and dark plots alike
+        fig.add_trace(go.Scatter(x=chosen.gmacs, y=chosen.top1, mode="markers", showlegend=False, hoverinfo="skip",
+                                 marker=dict(size=30, symbol="circle-open", color="white", line=dict(width=7))))
         fig.add_trace(go.Scatter(
             x=chosen.gmacs, y=chosen.top1, mode="markers+text", name="selected", text=chosen.arch,
-            textposition="middle left", textfont=dict(size=18, color="black"),
-            marker=dict(size=24, symbol="circle-open", color="black", line=dict(width=4)),
+            textposition="middle left", textfont=dict(size=18),
+            marker=dict(size=26, symbol="circle-open", color="black", line=dict(width=3)),
             hovertemplate="<b>%{text}</b><extra></extra>"))
     fig.update_xaxes(type="log", title_text="multiply-accumulates per image (G, log scale)",
                      tickvals=LOG_TICKS, ticktext=[f"{t:g}" for t in LOG_TICKS])

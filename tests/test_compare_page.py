@@ -34,9 +34,9 @@ def test_default_is_the_resnet_papers_figure(at):
 def test_scatter_covers_the_zoo_and_rings_the_selection(at):
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["xaxis"]["type"] == "log"
-    ringed = [t for t in figure["data"] if t["name"] == "selected"][0]
+    ringed = [t for t in figure["data"] if t.get("name") == "selected"][0]
     assert sorted(ringed["text"]) == ["plain34", "resnet34", "vgg19"]
-    families = {t["name"] for t in figure["data"]} - {"selected"}
+    families = {t.get("name") for t in figure["data"]} - {"selected", None}
     assert {"VGG", "ResNet", "Plain", "Inception", "Xception", "MobileNet"} <= families
 
 
