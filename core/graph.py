@@ -274,7 +274,9 @@ def _html(lines: list[str], title: str | None = None, small: str | None = None, 
     return "<" + "<br/>".join(parts) + ">"
 
 
-def _cost(macs: int, params: int) -> str:
+def _cost(macs: int, params: int) -> str | None:
+    if not macs and not params:
+        return None
     return f"{fmt_count(macs)} MACs · {fmt_count(params)} params"
 
 
@@ -534,7 +536,12 @@ def _render(d: _Drawing, title: str, fontsize: int, rankdir: str) -> str:
                    f'fontsize={fontsize - 2}, labeljust=l, margin=10];')
         out += ["  " + node_line(k) for k in c["nodes"]]
         out.append("  }")
+    labelled = set()  # a fan-out carries its shape once (Inception's four branches share one input)
     for (src, dst), attrs in d.edges.items():
+        if attrs.get("label") and "skip" not in attrs.get("class", ""):
+            if (src, attrs["label"]) in labelled:
+                attrs = {**attrs, "label": ""}
+            labelled.add((src, attrs["label"]))
         parts = [f"{k}={_quote(str(v))}" for k, v in attrs.items() if v != ""]
         out.append(f"  {ids[src]} -> {ids[dst]}" + (f" [{', '.join(parts)}]" if parts else "") + ";")
     out.append("}")
