@@ -274,7 +274,9 @@ def _html(lines: list[str], title: str | None = None, small: str | None = None, 
     return "<" + "<br/>".join(parts) + ">"
 
 
-def _cost(macs: int, params: int) -> str:
+def _cost(macs: int, params: int) -> str | None:
+    if not macs and not params:
+        return None
     return f"{fmt_count(macs)} MACs · {fmt_count(params)} params"
 
 
@@ -379,7 +381,7 @@ def _draw_blocks(table: _Table, d: _Drawing, level: str, collapse: int, fontsize
             key = hidden[b.name][0]
             run = run_rows[key]
             if b is run[0]:
-                lines = [" / ".join(_compress([table.text(r) for r in b.rows if r.name not in table.folded]))]
+                lines = [" / ".join(_lines(table, b.rows))]
                 d.node(key, _html(lines, f"⋮ {len(run)} more blocks like this",
                                   _cost(sum(x.macs for x in run), sum(x.params for x in run)), fontsize),
                        "repeat", tooltip=", ".join(x.name for x in run))
@@ -388,14 +390,49 @@ def _draw_blocks(table: _Table, d: _Drawing, level: str, collapse: int, fontsize
             continue
         _draw_block(table, d, b, level, special, fontsize)
     # Edges follow the dataflow between the drawn nodes; folded rows stand for their producer.
+    running = _running_concats(table.rows)
     for r in table.rows:
         dst = d.node_of.get(r.name)
-        for i in r.inputs:
+        for i in running.get(r.name, r.inputs):
             attrs = special.get((r.name, i))
             if attrs is not None:
                 d.edge(d.node_of[attrs.pop("source")], dst, **attrs)
             elif d.node_of.get(i) is not None:
                 d.edge(d.node_of[i], dst, fmt_shape(table.shape(i)))
+
+
+def _running_concats(rows: list[Layer]) -> dict[str, tuple[str, ...]]:
+    """DenseNet concatenates every earlier output in each layer: n^2 edges, too many for Graphviz in a
+    201-layer net. A concat whose inputs include all of an earlier concat's is drawn as that concat
+    plus the new inputs (the same tensor, since concatenation is associative): n edges."""
+    inputs: dict[str, tuple[str, ...]] = {}
+    earlier: list[Layer] = []
+    for r in rows:
+        if r.type not in CATS or len(r.inputs) < 2:
+            continue
+        mine = set(r.inputs)
+        for prev in reversed(earlier):
+            if prev.block == r.block and set(prev.inputs) < mine:
+                inputs[r.name] = (prev.name,) + tuple(i for i in r.inputs if i not in prev.inputs)
+                break
+        earlier.append(r)
+    return inputs
+
+
+def _lines(table: _Table, rows: list[Layer]) -> list[str]:
+    """One line per kept layer; a depthwise conv and the pointwise 1x1 after it share a line."""
+    lines: list[str] = []
+    for r in rows:
+        if r.name in table.folded:
+            continue
+        text = table.text(r)
+        if r.name in table.pointwise and lines and lines[-1].endswith("dw conv") or (
+                r.name in table.pointwise and lines and "dw conv, /" in lines[-1]):
+            kernel, _, rest = lines[-1].partition(" dw conv")
+            lines[-1] = f"{kernel} dw + 1x1 pw, {text.split(', ', 1)[1]}{rest}"
+            continue
+        lines.append(text)
+    return _compress(lines)
 
 
 def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict, fontsize: int):
@@ -465,7 +502,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
     cost = _cost(b.macs, b.params)
     split = _branches(table, body)
     if split is None:
-        lines = _compress([table.text(r) for r in body_kept])
+        lines = _lines(table, body_kept)
         single = len(body_kept) == 1 and sc is None
         title = None if single else b.name
         d.node(b.name, _html(lines, title, cost, fontsize), _block_kind(table, body_kept), cluster=cluster,
@@ -488,7 +525,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
     for r in tail:
         d.node_of[r.name] = f"{b.name}#tail" if tail_kept else cat.name
     if tail_kept:
-        d.node(f"{b.name}#tail", _html(_compress([table.text(r) for r in tail_kept]), fontsize=fontsize),
+        d.node(f"{b.name}#tail", _html(_lines(table, tail_kept), fontsize=fontsize),
                _block_kind(table, tail_kept), cluster=cluster, tooltip=", ".join(r.name for r in tail))
     grouped = {r.name for rows in branches for r in rows} | {cat.name} | {r.name for r in tail}
     for r in body:  # anything else in the body (rare) folds into the concat
@@ -534,7 +571,12 @@ def _render(d: _Drawing, title: str, fontsize: int, rankdir: str) -> str:
                    f'fontsize={fontsize - 2}, labeljust=l, margin=10];')
         out += ["  " + node_line(k) for k in c["nodes"]]
         out.append("  }")
+    labelled = set()  # a fan-out carries its shape once (Inception's four branches share one input)
     for (src, dst), attrs in d.edges.items():
+        if attrs.get("label") and "skip" not in attrs.get("class", ""):
+            if (src, attrs["label"]) in labelled:
+                attrs = {**attrs, "label": ""}
+            labelled.add((src, attrs["label"]))
         parts = [f"{k}={_quote(str(v))}" for k, v in attrs.items() if v != ""]
         out.append(f"  {ids[src]} -> {ids[dst]}" + (f" [{', '.join(parts)}]" if parts else "") + ";")
     out.append("}")
