@@ -5,6 +5,7 @@ with st.cache_data cleared first (the obvious alternative: recompute profile, DO
 every rerun; core's traced structures stay, so this is the cost of the derived data alone).
 Run: python bench/bench_page.py
 """
+import logging
 import statistics
 import sys
 import time
@@ -16,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 REPEATS = 5
+logging.getLogger("streamlit").setLevel(logging.ERROR)  # st.cache_data.clear() outside a server logs each call
 
 
 def timed(at, change) -> float:

@@ -65,23 +65,31 @@ def totals(profiles: list[Profile]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _with_accuracy(names: list[str] | None) -> list[zoo.Arch]:
+    archs = [zoo.get(n) for n in (names if names is not None else zoo.names())]
+    return [a for a in archs if a.top1 is not None]
+
+
+def unpublished(names: list[str] | None = None) -> list[str]:
+    """Models with a published accuracy but no published MACs/params: `accuracy_points` profiles these
+    (timm's, our paper variants, the ones torchvision counts with aux heads)."""
+    return [a.name for a in _with_accuracy(names) if a.published_gmacs is None or a.published_params is None]
+
+
 def accuracy_points(names: list[str] | None = None) -> pd.DataFrame:
     """Published ImageNet top-1 against MACs and params for every zoo model that has an accuracy.
 
     torchvision's published figures equal our counts (tests/test_profile.py checks it), so only the
-    models without them (timm's, our paper variants, the ones torchvision counts with aux heads) are
-    profiled — a second of tracing instead of twenty."""
+    `unpublished` models are profiled — a few seconds of tracing instead of twenty."""
+    to_profile = set(unpublished(names))
     rows = []
-    for name in names if names is not None else zoo.names():
-        arch = zoo.get(name)
-        if arch.top1 is None:
-            continue
-        if arch.published_gmacs is not None and arch.published_params is not None:
-            macs, params, counted = arch.published_gmacs * 1e9, arch.published_params, "published"
-        else:
-            result = profile(name)
+    for arch in _with_accuracy(names):
+        if arch.name in to_profile:
+            result = profile(arch.name)
             macs, params, counted = result.total_macs, result.total_params, "profiled"
-        rows.append({"arch": name, "family": arch.family, "top1": arch.top1, "top1_source": arch.top1_source,
+        else:
+            macs, params, counted = arch.published_gmacs * 1e9, arch.published_params, "published"
+        rows.append({"arch": arch.name, "family": arch.family, "top1": arch.top1, "top1_source": arch.top1_source,
                      "gmacs": macs / 1e9, "mparams": params / 1e6, "counted": counted})
     return pd.DataFrame(rows)
 

@@ -1,4 +1,6 @@
 """Compare: 2-4 nets side by side — block graphs, stage-by-stage costs, and accuracy vs cost for the zoo."""
+import time
+
 import streamlit as st
 
 from core import charts, compare, graph
@@ -58,8 +60,17 @@ else:
 
 # --- accuracy vs cost for the whole zoo -----------------------------------------------------------
 st.subheader("Accuracy vs cost, whole zoo")
-with st.spinner("Counting the few models without published figures (once)…"):
-    points = cached.accuracy_points()
+if "scatter_counted" not in st.session_state:  # first visit: trace the few nets, with progress and ETA
+    pending = compare.unpublished()
+    bar, started = st.progress(0.0), time.perf_counter()
+    for done, name in enumerate(pending):
+        eta = f", about {(time.perf_counter() - started) / done * (len(pending) - done):.0f} s left" if done else ""
+        bar.progress(done / len(pending), text=f"Counting the nets without published figures: {name} "
+                                               f"({done + 1}/{len(pending)}{eta})")
+        cached.arch_profile(name)
+    bar.empty()
+    st.session_state.scatter_counted = True
+points = cached.accuracy_points()
 show(charts.accuracy_scatter(points, names), key="fig-scatter")
 st.caption(f"{len(points)} models with a published ImageNet top-1 (torchvision's weights metadata or the "
            "papers' tables; the ResNet paper's figures are 10-crop). Click a family in the legend to hide it.")

@@ -52,6 +52,7 @@ def test_totals_and_counterparts(figure3):
 
 def test_accuracy_points_use_published_figures_or_our_counts():
     names = ["resnet34", "plain34", "inception_v3", "cifar-resnet-20"]
+    assert compare.unpublished(names) == ["plain34", "inception_v3"]
     points = compare.accuracy_points(names).set_index("arch")
     assert "cifar-resnet-20" not in points.index  # no published ImageNet accuracy
     assert points.loc["resnet34", "counted"] == "published"
