@@ -5,19 +5,19 @@ with st.cache_data cleared first (the obvious alternative: recompute profile, DO
 every rerun; core's traced structures stay, so this is the cost of the derived data alone).
 Run: python bench/bench_page.py
 """
-import logging
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import streamlit as st
+from streamlit.logger import set_log_level
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 REPEATS = 5
-logging.getLogger("streamlit").setLevel(logging.ERROR)  # st.cache_data.clear() outside a server logs each call
+set_log_level("error")  # st.cache_data.clear() outside a server logs every call
 
 
 def timed(at, change) -> float:

@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from core import charts, compare, graph
+from core import compare, graph
 from core.errors import UserError
 from core.units import human
 from ui import cached
@@ -20,12 +20,12 @@ groups = cached.names_by_family()
 all_names = [name for names in groups.values() for name in names]  # ordered by family
 
 top = st.columns([4, 2])
-names = top[0].multiselect("Architectures (2–4, type to search)", all_names, default=DEFAULT,
-                           max_selections=4, key="archs",
-                           bind="query-params")
-level = top[1].radio("Graph level", graph.LEVELS, index=graph.LEVELS.index("layer"), horizontal=True, key="cmp_level",
-                     bind="query-params", help="Layer: every layer, as in the paper's figure; block: residual blocks "
-                                               "with their skips; stage: one node per resolution")
+names = top[0].multiselect("Architectures (2–4, type to search)", all_names, default=DEFAULT, max_selections=4,
+                           key="archs", bind="query-params")
+level = top[1].radio("Graph level", graph.LEVELS, index=graph.LEVELS.index("layer"), horizontal=True,
+                     key="cmp_level", bind="query-params",
+                     help="Layer: every layer, as in the paper's figure; block: residual blocks with their skips; "
+                          "stage: one node per resolution")
 
 if len(names) < 2:
     st.info("Pick at least two architectures to compare.", icon="👆")
@@ -71,6 +71,6 @@ if "scatter_counted" not in st.session_state:  # first visit: trace the few nets
     bar.empty()
     st.session_state.scatter_counted = True
 points = cached.accuracy_points()
-show(charts.accuracy_scatter(points, names), key="fig-scatter")
+show(cached.accuracy_figure(tuple(names)), key="fig-scatter")
 st.caption(f"{len(points)} models with a published ImageNet top-1 (torchvision's weights metadata or the "
            "papers' tables; the ResNet paper's figures are 10-crop). Click a family in the legend to hide it.")

@@ -47,3 +47,8 @@ def arch_figures(arch: str, input_size: tuple | None, options: Options) -> dict:
 @st.cache_data(max_entries=1, show_spinner=False)
 def accuracy_points() -> pd.DataFrame:
     return compare.accuracy_points()
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def accuracy_figure(selected: tuple[str, ...]):
+    return charts.accuracy_scatter(accuracy_points(), list(selected))
