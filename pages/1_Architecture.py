@@ -113,6 +113,8 @@ def share(label: str, top: float = 100.0):
 
 with per_stage:
     st.dataframe(compare.stage_summary(result), hide_index=True, width="stretch", column_config={
+        "layers": st.column_config.NumberColumn("layers (all kinds)", help="Every row of the layer table: "
+                                                "conv, BN, ReLU, pool, add, ... (the graph counts weighted ones)"),
         "macs": st.column_config.NumberColumn("MACs", format="localized"), "macs_pct": share("% of MACs"),
         "params": COUNT, "params_pct": share("% of params")})
     show(figures["stage"], key="fig-stage")
