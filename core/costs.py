@@ -205,10 +205,10 @@ def _chain(name: str, layers: list[Conv]) -> Design:
 
 
 def _design_steps(design: Design) -> list[Step]:
-    steps = [Step(f"**{design.name}** · {layer.name} ({layer.label}, output "
-                  f"{'×'.join(map(str, layer.output_shape))}): MACs", layer.macs_tex()) for layer in design.layers]
+    steps = [Step(f"**{design.name}**, {layer.name} → {'×'.join(map(str, layer.output_shape))}", layer.macs_tex())
+             for layer in design.layers]
     if len(design.layers) > 1:
-        steps.append(Step(f"**{design.name}** · total MACs", _tex_sum([l.macs for l in design.layers])))
+        steps.append(Step(f"**{design.name}**, total", _tex_sum([l.macs for l in design.layers])))
     return steps
 
 
@@ -390,10 +390,10 @@ def inception_comparison(h: int = 28, w: int = 28, c_in: int = 192, widths: Ince
     module = inception_module(h, w, c_in, widths, big_kernel)
     ratio = naive.macs / module.macs
     steps = [*_design_steps(module), *_design_steps(naive),
-             Step("Output channels (concatenation)",
-                  rf"\text{{module: }} {widths.ch1x1} + {widths.ch3x3} + {widths.ch5x5} + {widths.pool_proj} = "
-                  rf"{module.out_channels}, \quad \text{{naive: }} {widths.ch1x1} + {widths.ch3x3} + {widths.ch5x5} + "
-                  rf"{c_in} = {naive.out_channels}")]
+             Step("Output channels of the module: the four branches concatenated",
+                  rf"{widths.ch1x1} + {widths.ch3x3} + {widths.ch5x5} + {widths.pool_proj} = {module.out_channels}"),
+             Step("Output channels of the naive module: the pool branch passes all C_in on",
+                  rf"{widths.ch1x1} + {widths.ch3x3} + {widths.ch5x5} + {c_in} = {naive.out_channels}")]
     summary = (f"The module costs **{fmt_count(module.macs)} MACs** and outputs **{module.out_channels}** channels; "
                f"the naive one costs **{fmt_count(naive.macs)}** (**{ratio:.1f}×**) and its pool branch alone passes "
                f"all {c_in} input channels on, so the output grows to **{naive.out_channels}**.")
@@ -447,25 +447,28 @@ def factorise_asymmetric(h: int = 17, w: int = 17, c_in: int = 192, c_out: int =
 PALETTE = ["#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6", "#9D755D"]
 
 
-def comparison_figure(comparison: Comparison, height: int = 460) -> go.Figure:
-    """MACs and params of each design side by side; each bar stacked from its layers, total on top."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Multiply-accumulates (MACs)", "Parameters"),
-                        horizontal_spacing=0.1)
-    names = [d.name for d in comparison.designs]
-    for col, metric in ((1, "macs"), (2, "params")):
-        for design in comparison.designs:
+def comparison_figure(comparison: Comparison) -> go.Figure:
+    """MACs above params, one horizontal bar per design (names read on a projector), each bar stacked
+    from its layers (named inside when they fit), the total at its end."""
+    designs = comparison.designs[::-1]  # first design on top
+    names = [d.name for d in designs]
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.22,
+                        subplot_titles=("Multiply-accumulates (MACs)", "Parameters"))
+    for row, metric in ((1, "macs"), (2, "params")):
+        for design in designs:
             for i, layer in enumerate(design.layers):
                 value = getattr(layer, metric)
                 fig.add_trace(go.Bar(
-                    x=[design.name], y=[value], marker_color=PALETTE[i % len(PALETTE)], showlegend=False,
-                    name=layer.name, hovertemplate=f"{design.name}<br>{layer.name}: {fmt_count(value)}<extra></extra>"),
-                    row=1, col=col)
-        totals = [getattr(d, metric) for d in comparison.designs]
-        fig.add_trace(go.Scatter(x=names, y=totals, mode="text", text=[fmt_count(t) for t in totals],
-                                 textposition="top center", textfont=dict(size=20), showlegend=False,
-                                 hoverinfo="skip"), row=1, col=col)
-        fig.update_yaxes(title_text="MACs" if metric == "macs" else "parameters", range=[0, max(totals) * 1.18],
-                         row=1, col=col)
-    fig.update_layout(barmode="stack", height=height, font=dict(size=16), margin=dict(t=50, b=10, l=10, r=10))
-    fig.update_annotations(font_size=18)
+                    y=[design.name], x=[value], orientation="h", marker_color=PALETTE[i % len(PALETTE)],
+                    showlegend=False, name=layer.name, text=[layer.name], textposition="inside",
+                    insidetextanchor="middle", textangle=0,
+                    hovertemplate=f"{design.name}<br>{layer.name}: {fmt_count(value)}<extra></extra>"), row=row, col=1)
+        totals = [getattr(d, metric) for d in designs]
+        fig.add_trace(go.Scatter(y=names, x=totals, mode="text", text=[f" {fmt_count(t)}" for t in totals],
+                                 textposition="middle right", textfont=dict(size=18), showlegend=False,
+                                 hoverinfo="skip"), row=row, col=1)
+        fig.update_xaxes(range=[0, max(totals) * 1.3], exponentformat="SI", row=row, col=1)
+    fig.update_layout(barmode="stack", height=170 + 110 * len(designs), font=dict(size=16), bargap=0.25,
+                      margin=dict(t=40, b=10, l=10, r=10), uniformtext=dict(minsize=12, mode="hide"))
+    fig.update_annotations(font_size=17)
     return fig
