@@ -15,7 +15,8 @@ from core.profile import profile
 def assert_same(design_or_conv, module: nn.Module, input_size) -> None:
     """Totals and the multiset of per-conv MACs agree exactly with profile()."""
     layers = getattr(design_or_conv, "layers", (design_or_conv,))
-    p = profile(module.eval(), input_size=input_size)
+    # a bare nn.Conv2d as the root is traced through its forward (conv2d function, 0 MACs): wrap it
+    p = profile(nn.Sequential(module).eval(), input_size=input_size)
     assert p.total_macs == sum(l.macs for l in layers)
     assert p.total_params == sum(l.params for l in layers)
     profiled = sorted(row.macs for row in p.layers if row.macs)
@@ -98,14 +99,14 @@ def test_projection_shortcut_nearly_doubles_a_bottleneck_block():
 
 
 def _googlenet_module_inputs(model) -> dict[str, tuple[int, int, int]]:
-    shapes = {}
-    hooks = [m.register_forward_hook(lambda mod, inp, out, name=name: shapes.__setitem__(name, tuple(inp[0].shape[1:])))
-             for name, m in model.named_children() if isinstance(m, Inception)]
-    with torch.no_grad():
-        model(torch.zeros(1, 3, 224, 224))
-    for h in hooks:
-        h.remove()
-    return {name.removeprefix("inception"): shape for name, shape in shapes.items()}
+    """(C, H, W) entering each Inception module of a 224x224 GoogLeNet, read off profile()'s dataflow."""
+    rows = {row.name: row for row in profile(model, input_size=(3, 224, 224)).layers}
+    inputs = {}
+    for name, module in model.named_children():
+        if isinstance(module, Inception):
+            producer = rows[f"{name}.branch1.conv"].inputs[0]  # the tensor fed to the module
+            inputs[name.removeprefix("inception")] = rows[producer].output_shape
+    return inputs
 
 
 @pytest.fixture(scope="module")
