@@ -213,9 +213,8 @@ def _design_steps(design: Design) -> list[Step]:
 
 
 # 1 ─ one convolution ──────────────────────────────────────────────────────────────────────────────
-MACS_FORMULA = r"\text{MACs} = H_{out} \cdot W_{out} \cdot C_{out} \cdot k_h \cdot k_w \cdot \tfrac{C_{in}}{g}"
-PARAMS_FORMULA = r"\text{params} = C_{out} \cdot \tfrac{C_{in}}{g} \cdot k_h \cdot k_w \;(+\, C_{out} \text{ bias})"
-OUT_FORMULA = r"H_{out} = \left\lfloor \tfrac{H + 2p - k}{s} \right\rfloor + 1"
+MACS_FORMULA = r"\text{MACs} = H_{out} \cdot W_{out} \cdot C_{out} \cdot k_h \cdot k_w \cdot \frac{C_{in}}{g}"
+PARAMS_FORMULA = r"\text{params} = C_{out} \cdot \frac{C_{in}}{g} \cdot k_h \cdot k_w \;(+\, C_{out} \text{ bias})"
 
 
 def one_conv(c_in: int, h: int, w: int, c_out: int, kernel: int, stride: int = 1, padding: int = 0,
@@ -223,14 +222,17 @@ def one_conv(c_in: int, h: int, w: int, c_out: int, kernel: int, stride: int = 1
     """One convolution, beside the same layer with other square kernels (cost grows with k²)."""
     yours = conv(c_in, h, w, c_out, kernel, stride, padding, groups, bias=bias, name="your conv")
     designs = [Design(f"{kernel}×{kernel} (yours)", (yours,), c_out)]
+    same = padding == kernel // 2  # keep 'same' padding for the other kernels, else keep the user's padding
     for k in sorted({1, 3, 5, 7} - {kernel}):
-        if k <= min(h, w) + 2 * padding:
-            designs.append(Design(f"{k}×{k}", (replace(yours, kernel=(k, k), name=f"{k}×{k} conv"),), c_out))
+        pad = k // 2 if same else padding
+        if k <= min(h, w) + 2 * pad:
+            other = replace(yours, kernel=(k, k), padding=(pad, pad), name=f"{k}×{k} conv")
+            designs.append(Design(f"{k}×{k}", (other,), c_out))
     designs.sort(key=lambda d: d.layers[0].kernel[0])
     ph, pw = yours.padding
     steps = (
-        Step("Output size", rf"H_{{out}} = \left\lfloor \tfrac{{{h} + 2 \cdot {ph} - {kernel}}}{{{stride}}} \right\rfloor"
-                            rf" + 1 = {yours.h_out}, \quad W_{{out}} = \left\lfloor \tfrac{{{w} + 2 \cdot {pw} - {kernel}}}"
+        Step("Output size", rf"H_{{out}} = \left\lfloor \frac{{{h} + 2 \cdot {ph} - {kernel}}}{{{stride}}} \right\rfloor"
+                            rf" + 1 = {yours.h_out}, \quad W_{{out}} = \left\lfloor \frac{{{w} + 2 \cdot {pw} - {kernel}}}"
                             rf"{{{stride}}} \right\rfloor + 1 = {yours.w_out}"),
         Step("Multiply-accumulates: one per weight per output position", MACS_FORMULA),
         Step("with your numbers", rf"\text{{MACs}} = {yours.macs_tex()}"),
@@ -365,8 +367,8 @@ def inception_module(h: int, w: int, c_in: int, widths: InceptionWidths, big_ker
         same_conv(c_in, h, w, widths.ch1x1, 1, name="1×1 branch", **bn),
         same_conv(c_in, h, w, widths.ch3x3red, 1, name="3×3 branch · 1×1 reduce", **bn),
         same_conv(widths.ch3x3red, h, w, widths.ch3x3, 3, name="3×3 branch · 3×3", **bn),
-        same_conv(c_in, h, w, widths.ch5x5red, 1, name=f"{k}×{k} branch · 1×1 reduce", **bn),
-        same_conv(widths.ch5x5red, h, w, widths.ch5x5, k, name=f"{k}×{k} branch · {k}×{k}", **bn),
+        same_conv(c_in, h, w, widths.ch5x5red, 1, name="5×5 branch · 1×1 reduce", **bn),
+        same_conv(widths.ch5x5red, h, w, widths.ch5x5, k, name=f"5×5 branch · {k}×{k}", **bn),
         same_conv(c_in, h, w, widths.pool_proj, 1, name="pool branch · 1×1 projection", **bn),
     )
     return Design("With 1×1 reductions", layers, widths.ch1x1 + widths.ch3x3 + widths.ch5x5 + widths.pool_proj)
@@ -378,7 +380,7 @@ def naive_inception_module(h: int, w: int, c_in: int, widths: InceptionWidths, b
     layers = (
         same_conv(c_in, h, w, widths.ch1x1, 1, name="1×1 branch", **bn),
         same_conv(c_in, h, w, widths.ch3x3, 3, name="3×3 branch", **bn),
-        same_conv(c_in, h, w, widths.ch5x5, k, name=f"{k}×{k} branch", **bn),
+        same_conv(c_in, h, w, widths.ch5x5, k, name="5×5 branch" + (f" ({k}×{k})" if k != 5 else ""), **bn),
     )
     return Design("Naive (no reductions)", layers, widths.ch1x1 + widths.ch3x3 + widths.ch5x5 + c_in)
 

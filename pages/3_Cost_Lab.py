@@ -132,14 +132,15 @@ with tabs[4]:
         for key, value in zip(WIDTH_KEYS, vars(widths).values()):
             st.session_state[key] = value
 
-    c_default, size_default, widths_default = costs.GOOGLENET_MODULES["3a"]
     a, b, c, d = st.columns([2, 3, 3, 3])
     with a:
-        st.selectbox("GoogLeNet preset", list(costs.GOOGLENET_MODULES), key="in_preset", on_change=load_preset,
-                     bind="query-params", format_func=lambda name: f"inception {name}")
+        preset = st.selectbox("GoogLeNet module", list(costs.GOOGLENET_MODULES), key="in_preset",
+                              on_change=load_preset, bind="query-params")
+    # the preset's sizes are the defaults, so a link naming only the preset opens that module
+    c_default, size_default, widths_default = costs.GOOGLENET_MODULES[preset]
     with b:
-        big_kernel = st.radio("'5×5' branch", [5, 3], key="in_k", horizontal=True, bind="query-params",
-                              format_func={5: "5×5 (paper)", 3: "3×3 (torchvision)"}.get)
+        big_kernel = st.radio("kernel of the '5×5' branch", [5, 3], key="in_k", horizontal=True,
+                              captions=["the paper", "torchvision"], bind="query-params")
     with c:
         size = slider("H = W", "in_size", 1, 56, size_default)
     with d:

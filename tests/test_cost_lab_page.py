@@ -83,6 +83,12 @@ def test_link_reproduces_a_view():
     assert metrics["1×1 to 32, then 5×5"] == "26.5M MACs"
 
 
+def test_link_naming_only_a_preset_opens_that_module():
+    at = open_page(calculator="Inception module", in_preset="4e", in_k="3")
+    assert at.slider(key="in_cin").value == 528 and at.slider(key="in_5x5").value == 128
+    assert "outputs **832** channels" in page_text(at)
+
+
 def test_browser_cost_lab(app_url, page):
     page.set_viewport_size({"width": 1600, "height": 2400})  # Streamlit scrolls inside the page: show it all
     page.goto(f"{app_url}/Cost_Lab?calculator=Direct+vs+bottleneck")
