@@ -454,14 +454,17 @@ def comparison_figure(comparison: Comparison) -> go.Figure:
     from its layers (named inside when they fit), the total at its end."""
     designs = comparison.designs[::-1]  # first design on top
     names = [d.name for d in designs]
+    colours: dict[str, str] = {}  # one colour per layer name, so a shared layer looks the same in every bar
+    for layer in (layer for d in comparison.designs for layer in d.layers):
+        colours.setdefault(layer.name, PALETTE[len(colours) % len(PALETTE)])
     fig = make_subplots(rows=2, cols=1, vertical_spacing=0.22,
                         subplot_titles=("Multiply-accumulates (MACs)", "Parameters"))
     for row, metric in ((1, "macs"), (2, "params")):
         for design in designs:
-            for i, layer in enumerate(design.layers):
+            for layer in design.layers:
                 value = getattr(layer, metric)
                 fig.add_trace(go.Bar(
-                    y=[design.name], x=[value], orientation="h", marker_color=PALETTE[i % len(PALETTE)],
+                    y=[design.name], x=[value], orientation="h", marker_color=colours[layer.name],
                     showlegend=False, name=layer.name, text=[layer.name], textposition="inside",
                     insidetextanchor="middle", textangle=0,
                     hovertemplate=f"{design.name}<br>{layer.name}: {fmt_count(value)}<extra></extra>"), row=row, col=1)
@@ -469,7 +472,8 @@ def comparison_figure(comparison: Comparison) -> go.Figure:
         fig.add_trace(go.Scatter(y=names, x=totals, mode="text", text=[f" {fmt_count(t)}" for t in totals],
                                  textposition="middle right", textfont=dict(size=18), showlegend=False,
                                  hoverinfo="skip"), row=row, col=1)
-        fig.update_xaxes(range=[0, max(totals) * 1.3], exponentformat="SI", row=row, col=1)
+        fig.update_xaxes(range=[0, max(totals) * 1.3], exponentformat="SI", tickfont=dict(size=15), row=row, col=1)
+        fig.update_yaxes(tickfont=dict(size=16), row=row, col=1)  # explicit: Streamlit's theme shrinks ticks
     fig.update_layout(barmode="stack", height=170 + 110 * len(designs), font=dict(size=16), bargap=0.25,
                       margin=dict(t=40, b=10, l=10, r=10), uniformtext=dict(minsize=12, mode="hide"))
     fig.update_annotations(font_size=17)
