@@ -168,10 +168,18 @@ class Design:
     def params(self) -> int:
         return sum(layer.params for layer in self.layers)
 
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame([{"layer": l.name, "kernel": l.label, "input": f"{l.c_in}×{l.h_in}×{l.w_in}",
-                              "output": "×".join(map(str, l.output_shape)), "MACs": l.macs,
-                              "params": l.params} for l in self.layers])
+    def table(self, readable: bool = False) -> pd.DataFrame:
+        """Per branch ('3×3 branch · 1×1 reduce' belongs to '3×3 branch'): its layers, output, MACs, params
+        (as '12.4M' strings when readable)."""
+        rows: dict[str, dict] = {}
+        for l in self.layers:
+            row = rows.setdefault(l.name.split(" · ")[0], {"layers": [], "MACs": 0, "params": 0})
+            row["layers"].append(l.label)
+            row.update(output="×".join(map(str, l.output_shape)), MACs=row["MACs"] + l.macs,
+                       params=row["params"] + l.params)
+        show = fmt_count if readable else int
+        return pd.DataFrame([{"branch": name, "layers": " → ".join(r["layers"]), "output": r["output"],
+                              "MACs": show(r["MACs"]), "params": show(r["params"])} for name, r in rows.items()])
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,10 @@ def show(calculator, *args, tables: bool = False, **kwargs) -> None:
         extra = f" · receptive field {rf[0]}×{rf[1]}" if rf else ""
         column.metric(design.name, f"{costs.fmt_count(design.macs)} MACs", f"{costs.fmt_count(design.params)} params"
                       f" · {design.out_channels} channels out{extra}", delta_color="off", delta_arrow="off", border=True)
+    if tables:
+        for column, design in zip(st.columns(len(comparison.designs)), comparison.designs):
+            column.markdown(f"**{design.name}** — per branch")
+            column.dataframe(design.table(readable=True), hide_index=True, width="stretch")
     chart, steps = st.columns([9, 11], gap="medium")
     chart.plotly_chart(costs.comparison_figure(comparison), width="stretch", config={"displaylogo": False})
     for note in comparison.notes:
@@ -50,12 +54,6 @@ def show(calculator, *args, tables: bool = False, **kwargs) -> None:
         for step in comparison.steps:
             st.markdown(step.text)
             st.latex(step.tex)
-    if tables:
-        for design in comparison.designs:
-            st.markdown(f"**{design.name}** — per layer")
-            st.dataframe(design.table(), hide_index=True, width="stretch",
-                         column_config={"MACs": st.column_config.NumberColumn(format="compact"),
-                                        "params": st.column_config.NumberColumn(format="compact")})
 
 
 with tabs[0]:

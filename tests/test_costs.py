@@ -146,6 +146,17 @@ class NaiveInception(nn.Module):
         return torch.cat([self.b1(x), self.b2(x), self.b3(x), self.pool(x)], 1)
 
 
+def test_inception_table_is_per_branch():
+    naive, module = costs.inception_comparison().designs
+    table = module.table()
+    assert list(table.branch) == ["1×1 branch", "3×3 branch", "5×5 branch", "pool branch"]
+    assert list(table.layers) == ["1×1", "1×1 → 3×3", "1×1 → 5×5", "1×1"]
+    assert table.MACs.sum() == module.macs and table.params.sum() == module.params
+    assert table.MACs[2] == 12_443_648  # the textbook bottleneck, plus nothing: 2.4M + 10.0M
+    assert naive.table().MACs.tolist() == [l.macs for l in naive.layers]
+    assert module.table(readable=True).MACs.tolist() == ["9.6M", "101.2M", "12.4M", "4.8M"]
+
+
 def test_naive_inception_matches_profile():
     comp = costs.inception_comparison()  # 3a with the paper's 5x5
     naive, module = comp.designs
