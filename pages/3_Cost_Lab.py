@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import costs
 from core.errors import UserError
+from ui.figures import show as show_figure
 from ui.page import setup, show_user_error
 
 setup("Cost Lab", "🧮")
@@ -29,7 +30,7 @@ def kernel_slider(label: str, key: str, value: int, options=(1, 3, 5, 7, 9, 11))
     return st.select_slider(label, options, value, key=key, bind="query-params")
 
 
-def show(calculator, *args, tables: bool = False, **kwargs) -> None:
+def show(key: str, calculator, *args, tables: bool = False, **kwargs) -> None:
     """Run a core.costs calculator; lay out its summary, totals, chart and step-by-step arithmetic."""
     try:
         comparison = calculator(*args, **kwargs)
@@ -47,7 +48,8 @@ def show(calculator, *args, tables: bool = False, **kwargs) -> None:
             column.markdown(f"**{design.name}** — per branch")
             column.dataframe(design.table(readable=True), hide_index=True, width="stretch")
     chart, steps = st.columns([9, 11], gap="medium")
-    chart.plotly_chart(costs.comparison_figure(comparison), width="stretch", config={"displaylogo": False})
+    with chart:
+        show_figure(costs.comparison_figure(comparison), key=f"fig_{key}", name=f"cost_lab_{key}")
     for note in comparison.notes:
         chart.caption(note)
     with steps:
@@ -66,7 +68,7 @@ with tabs[0]:
     values = {key: col.number_input(label, value=default, step=1, key=key, bind="query-params")
               for col, (label, key, default) in zip(cols, fields)}
     bias = st.checkbox("with bias (adds C_out parameters, no MACs by convention)", key="c1_bias", bind="query-params")
-    show(costs.one_conv, values["c1_cin"], values["c1_h"], values["c1_w"], values["c1_cout"], values["c1_k"],
+    show("one_conv", costs.one_conv, values["c1_cin"], values["c1_h"], values["c1_w"], values["c1_cout"], values["c1_k"],
          values["c1_s"], values["c1_p"], values["c1_g"], bias)
 
 with tabs[1]:
@@ -86,7 +88,7 @@ with tabs[1]:
         k = kernel_slider("kernel k", "bn_k", 5)
     with f:
         c_reduce = slider("1×1 reduce to", "bn_red", 1, 512, 16)
-    show(costs.direct_vs_bottleneck, h, w, c_in, c_out, k, c_reduce)
+    show("bottleneck", costs.direct_vs_bottleneck, h, w, c_in, c_out, k, c_reduce)
 
 with tabs[2]:
     st.subheader("Standard vs depthwise-separable convolution (Xception, MobileNet)")
@@ -105,7 +107,7 @@ with tabs[2]:
         k = kernel_slider("kernel k", "ds_k", 3, (3, 5, 7, 9))
     with f:
         stride = slider("stride", "ds_s", 1, 4, 1)
-    show(costs.standard_vs_separable, h, w, c_in, c_out, k, stride)
+    show("separable", costs.standard_vs_separable, h, w, c_in, c_out, k, stride)
 
 with tabs[3]:
     st.subheader("Basic vs bottleneck residual block, identity vs projection shortcut")
@@ -118,7 +120,7 @@ with tabs[3]:
         channels = slider("channels C in and out", "rb_c", 16, 2048, 256, 16)
     with c:
         mid = slider("bottleneck width", "rb_mid", 4, 1024, 64, 4)
-    show(costs.residual_blocks, size, size, channels, mid)
+    show("residual", costs.residual_blocks, size, size, channels, mid)
 
 with tabs[4]:
     st.subheader("Inception module builder")
@@ -151,7 +153,7 @@ with tabs[4]:
     for col, label, key, value in zip(st.columns(6), labels, WIDTH_KEYS, vars(widths_default).values()):
         with col:
             width_values.append(slider(label, key, 1, 512, value))
-    show(costs.inception_comparison, size, size, c_in, costs.InceptionWidths(*width_values), big_kernel, tables=True)
+    show("inception", costs.inception_comparison, size, size, c_in, costs.InceptionWidths(*width_values), big_kernel, tables=True)
 
 with tabs[5]:
     st.subheader("Factorisation (Inception v3): fewer multiplies, same receptive field")
@@ -165,7 +167,7 @@ with tabs[5]:
     with d:
         c_out = slider("C_out", "fa_cout", 1, 1024, 192)
     st.markdown("#### An n×n vs a stack of 3×3 convolutions")
-    show(costs.factorise_into_3x3, h, w, c_in, c_out, kernel_slider("n", "fa_n3", 5, (3, 5, 7, 9)))
+    show("factorise_3x3", costs.factorise_into_3x3, h, w, c_in, c_out, kernel_slider("n", "fa_n3", 5, (3, 5, 7, 9)))
     st.divider()
     st.markdown("#### An n×n vs 1×n followed by n×1")
-    show(costs.factorise_asymmetric, h, w, c_in, c_out, kernel_slider("n ", "fa_na", 7, (3, 5, 7, 9, 11)))
+    show("factorise_asymmetric", costs.factorise_asymmetric, h, w, c_in, c_out, kernel_slider("n ", "fa_na", 7, (3, 5, 7, 9, 11)))

@@ -38,7 +38,7 @@ def show(fig: go.Figure, key: str, name: str | None = None) -> None:
         "format": "png", "filename": filename, "scale": 3}})
     if present.presenting():
         return
-    with st.popover("Export figure", icon="⤓"):
+    with st.popover("Export figure", icon=":material/download:"):
         if not os.path.exists(os.environ.get("BROWSER_PATH", CHROMIUM)):
             st.caption("PNG and SVG downloads need chromium (installed by `make app` as root); "
                        "the chart's camera button still saves a PNG.")
