@@ -8,7 +8,7 @@ by step as LaTeX with the user's numbers filled in, and a one-line summary. Figu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from math import prod
 
 import pandas as pd
@@ -194,17 +194,17 @@ class Comparison:
     steps: tuple[Step, ...]
     summary: str  # markdown: the punchline with the ratio
     ratio: float = 1.0  # the headline ratio of the summary
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
 
 def chain_receptive_field(layers: tuple[Conv, ...]) -> Pair:
     """Receptive field of convolutions applied one after another: 1 + sum (k_i - 1) * prod_{j<i} s_j."""
-    field_, jump = [1, 1], [1, 1]
+    size, jump = [1, 1], [1, 1]
     for layer in layers:
         for d in (0, 1):
-            field_[d] += (layer.kernel[d] - 1) * jump[d]
+            size[d] += (layer.kernel[d] - 1) * jump[d]
             jump[d] *= layer.stride[d]
-    return field_[0], field_[1]
+    return size[0], size[1]
 
 
 def _chain(name: str, layers: list[Conv]) -> Design:
@@ -293,7 +293,7 @@ def standard_vs_separable(h: int = 56, w: int = 56, c_in: int = 128, c_out: int 
         Step("Ratio, in closed form (every term shares H_out · W_out · C_in)",
              r"\frac{H_{out} W_{out} C_{in} (k^2 + C_{out})}{H_{out} W_{out} C_{in} C_{out} k^2}"
              rf" = \frac{{1}}{{C_{{out}}}} + \frac{{1}}{{k^2}} = \frac{{1}}{{{c_out}}} + \frac{{1}}{{{kernel ** 2}}}"
-             rf" = {ratio:.4f}"),
+             rf" = {separable_ratio(c_out, kernel):.4f}"),
     )
     summary = (f"Depthwise-separable costs **{ratio:.3f}×** the standard convolution "
                f"(**{1 / ratio:.1f}× cheaper**): 1/C_out + 1/k² = 1/{c_out} + 1/{kernel ** 2}.")
@@ -424,7 +424,7 @@ def factorise_into_3x3(h: int = 17, w: int = 17, c_in: int = 192, c_out: int = 1
     big = _chain(f"One {kernel}×{kernel}", [same_conv(c_in, h, w, c_out, kernel, name=f"{kernel}×{kernel} conv")])
     threes = [same_conv(c_in if i == 0 else c_out, h, w, c_out, 3, name=f"3×3 conv {i + 1}")
               for i in range((kernel - 1) // 2)]
-    stack = _chain(f"{len(threes)} × 3×3", threes)
+    stack = _chain(f"{len(threes)} stacked 3×3", threes)
     ratio = stack.macs / big.macs
     steps = (*_design_steps(big), *_design_steps(stack),
              Step("Receptive field of a stride-1 stack: 1 + Σ (k − 1)",

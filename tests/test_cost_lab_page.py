@@ -122,3 +122,10 @@ def test_browser_cost_lab(app_url, page):
     page.get_by_text("larger than the padded input").first.wait_for()
     assert_no_exception(page)
     screenshot(page, "cost_lab_bad_kernel")
+
+    page.goto(f"{app_url}/Cost_Lab?present=true&calculator=Factorisation&fa_n3=7")
+    wait_idle(page)
+    page.get_by_text("3 stacked 3×3").first.wait_for()
+    page.wait_for_timeout(500)
+    assert_no_exception(page)
+    screenshot(page, "cost_lab_presentation")
