@@ -15,6 +15,8 @@ PAGES = [
      "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters."),
     ("pages/2_Compare.py", "Compare", "⚖️",
      "2–4 nets side by side (VGG-19 / plain-34 / ResNet-34 by default), stage by stage, and accuracy vs cost."),
+    ("pages/3_Cost_Lab.py", "Cost Lab", "🧮",
+     "Why 1×1 bottlenecks, depthwise separables and factorised kernels are cheap: calculators with the arithmetic."),
 ]
 columns = st.columns(3)
 for i, (path, label, icon, caption) in enumerate(PAGES):

@@ -20,9 +20,13 @@ def styled(fig: go.Figure) -> go.Figure:
     """A copy of `fig` in the session's theme: readable from the back of a lecture hall."""
     fig = go.Figure(fig)
     fig.update_layout(template="plotly_dark" if present.dark() else "plotly_white", **BASE)
-    if present.presenting():
+    big = present.presenting()
+    if big:
         fig.update_layout(**PRESENTATION)
         fig.update_traces(selector=dict(type="scatter"), line_width=4)
+    # Streamlit's chart theme shrinks tick labels; set them so they scale with the view
+    fig.update_xaxes(tickfont_size=20 if big else 15, title_font_size=24 if big else 17)
+    fig.update_yaxes(tickfont_size=20 if big else 15, title_font_size=24 if big else 17)
     return fig
 
 
