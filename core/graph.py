@@ -162,7 +162,7 @@ class _Shortcut:
 
     def describe(self, table: _Table) -> str:
         kept = [table.by_name[n] for n in self.chain if n not in table.folded]
-        return ", ".join(table.text(r) for r in kept)
+        return (", " if any(_weighted(r) for r in kept) else " + ").join(table.text(r) for r in kept)
 
 
 @dataclass
