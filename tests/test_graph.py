@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from core.__main__ import main
 from core.errors import UserError
 from core.graph import LEVELS, skip_counts, to_dot, to_svg
 from core.profile import profile
@@ -107,12 +108,14 @@ def test_bad_level_and_missing_graphviz(monkeypatch):
         to_svg("digraph { a -> b }")
 
 
-def test_cli_graph_contract():
+def test_cli_graph_contract(capsys):
     out = run_cli("graph", "cifar-resnet-20", "--level", "layer", "--input", "3,32,32", "--set", "shortcut=B")
     assert out.returncode == 0 and out.stdout.startswith("digraph ")
     assert skip_counts(out.stdout) == {"identity": 7, "projection": 2}
-    for args in (["graph", "nope"], ["graph", "resnet18", "--level", "pixel"], ["graph", "vgg19", "--input", "3,8,8"],
-                 ["graph", "resnet18", "--input", "3,a,2"]):
-        bad = run_cli(*args)
-        assert bad.returncode == 2 and "Traceback" not in bad.stderr
-        assert len(bad.stderr.strip().splitlines()) == 1
+    bad = run_cli("graph", "resnet18", "--level", "pixel")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    for args in (["graph", "nope"], ["graph", "vgg19", "--input", "3,8,8"], ["graph", "resnet18", "--input", "3,a,2"],
+                 ["graph", "cifar-resnet-20", "--collapse", "-1"]):
+        assert main(args) == 2  # in-process: same code path, no interpreter start-up per case
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
