@@ -315,16 +315,23 @@ def _draw_stage(table: _Table, d: _Drawing, fontsize: int):
         names = {r.block for r in rows}
         stage_blocks = [b for b in blocks if b.name in names]
         kept = [r for r in rows if r.name not in table.folded]
-        residual = sum(b.shortcut is not None for b in stage_blocks)
-        weighted = sum(_weighted(r) for r in rows)
+        shortcuts = [b.shortcut for b in stage_blocks if b.shortcut is not None]
+        on_shortcuts = {n for sc in shortcuts for n in sc.chain}
+        weighted = sum(_weighted(r) for r in rows if r.name not in on_shortcuts)
+        projections = sum(_weighted(r) for r in rows if r.name in on_shortcuts)
         lines = []
         if stage == "head":
             lines.append(" → ".join(dict.fromkeys(table.text(r) for r in kept)))
         else:
-            lines.append(f"{weighted} layers" + (f", {residual} residual blocks" if residual else ""))
+            text = f"{weighted} layer{'s' * (weighted != 1)}"
+            if shortcuts:
+                text += f", {len(shortcuts)} residual block{'s' * (len(shortcuts) != 1)}"
+            lines.append(text)
+            if projections:
+                lines.append(f"+ {projections} projection shortcut{'s' * (projections != 1)}")
         lines.append(f"out {fmt_shape(rows[-1].output_shape)}")
         res = table.result.stage_resolution.get(stage)
-        title = f"{stage} · {res}" if res else stage
+        title = f"{stage} · {res.replace('x', '×')}" if res else stage
         d.node(stage, _html(lines, title, _cost(sum(r.macs for r in rows), sum(r.params for r in rows)), fontsize),
                _block_kind(table, rows), tooltip=", ".join(b.name for b in stage_blocks))
         for r in rows:
@@ -486,7 +493,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
                 continue
             dashed = r.name in chain
             label = _html([table.text(r)], fontsize=fontsize)
-            d.node(r.name, label, _block_kind(table, [r]), shape="circle" if kind(r) == "merge" and r.type in ADDS else "box",
+            d.node(r.name, label, _block_kind(table, [r]), shape="circle" if kind(r) == "merge" and r.type not in CATS else "box",
                    tooltip=f"{r.name} ({r.type} {r.detail}) → {fmt_shape(r.output_shape)}; "
                            f"{fmt_count(r.macs)} MACs, {fmt_count(r.params)} params", cluster=cluster)
             if dashed:
@@ -558,13 +565,12 @@ def _render(d: _Drawing, title: str, fontsize: int, rankdir: str) -> str:
         return (f'  {ids[key]} [label={label}, shape={a["shape"]}, style="{style}", fillcolor="{fill}", '
                 f'color="{border}", tooltip={_quote(a["tooltip"] or key)}{extra}];')
 
-    in_cluster = {k for c in d.clusters.values() for k in c["nodes"]}
+    clusters = {name: c for name, c in d.clusters.items() if len(c["nodes"]) > 1}  # a box around one node adds nothing
+    in_cluster = {k for c in clusters.values() for k in c["nodes"]}
     for key in d.nodes:
         if key not in in_cluster:
             out.append(node_line(key))
-    for name, c in d.clusters.items():
-        if not c["nodes"]:
-            continue
+    for name, c in clusters.items():
         label = _html([], c["label"], c.get("cost") or None, fontsize - 2) if c["label"] else '""'
         out.append(f"  subgraph {_quote(name)} {{")
         out.append(f'    graph [label={label}, style="rounded,filled", fillcolor="#f8f9fb", color="#c8ccd4", '

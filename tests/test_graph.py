@@ -76,7 +76,8 @@ def test_stage_level_one_node_per_stage():
     result = profile("resnet34")
     dot = to_dot(result, "stage")
     for stage, res in result.stage_resolution.items():
-        assert f"<b>{stage} · {res}</b>" in dot
+        assert f"<b>{stage} · {res.replace('x', '×')}</b>" in dot
+    assert "6 layers, 3 residual blocks<br/>+ 1 projection shortcut" in dot  # stage5 (conv5_x)
     assert "<b>head</b>" in dot and dot.count(" -> ") == len(result.stage_resolution) + 1
 
 
