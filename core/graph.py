@@ -111,6 +111,20 @@ def row_text(row: Layer, pointwise: bool = False) -> str:
     return {"getitem": "subsample", "pad": "zero-pad"}.get(row.type, row.type)
 
 
+def _residual_units(rows: list[Layer]) -> dict[str, str]:
+    """Row -> block, split finer where the table's block holds several residual units (timm's ResNet
+    stages group a whole stage as one block): each add's enclosing module becomes a block of its own."""
+    adds: dict[str, set] = {}
+    for r in rows:
+        if r.type in ADDS and len(r.inputs) == 2 and r.module.startswith(r.block + "."):
+            adds.setdefault(r.block, set()).add(r.module)
+    block_of = {}
+    for r in rows:
+        units = [u for u in adds.get(r.block, ()) if r.module == u or r.module.startswith(u + ".")]
+        block_of[r.name] = max(units, key=len) if units else r.block
+    return block_of
+
+
 @dataclass
 class _Table:
     """The rows with the lookups every level needs."""
@@ -119,9 +133,13 @@ class _Table:
     by_name: dict[str, Layer] = field(default_factory=dict)
     folded: set = field(default_factory=set)      # names of BN/activation/identity/reshape rows
     pointwise: set = field(default_factory=set)   # 1x1 convs right after a depthwise conv
+    block_of: dict[str, str] = field(default_factory=dict)
+    consumers: Counter = field(default_factory=Counter)  # row -> how many rows read it
 
     def __post_init__(self):
         self.by_name = {r.name: r for r in self.rows}
+        self.block_of = _residual_units(self.rows)
+        self.consumers = Counter(i for r in self.rows for i in r.inputs)
         for r in self.rows:
             if self._foldable(r):
                 self.folded.add(r.name)
@@ -184,7 +202,8 @@ class _Block:
 def _blocks(table: _Table) -> list[_Block]:
     blocks: dict[str, _Block] = {}
     for r in table.rows:
-        blocks.setdefault(r.block, _Block(r.block, r.stage, [])).rows.append(r)
+        name = table.block_of[r.name]
+        blocks.setdefault(name, _Block(name, r.stage, [])).rows.append(r)
     for b in blocks.values():
         b.shortcut = _find_shortcut(table, b)
     return list(blocks.values())
@@ -207,11 +226,11 @@ def _find_shortcut(table: _Table, block: _Block) -> _Shortcut | None:
         if costs[0] == costs[1]:
             continue
         source = r.inputs[costs.index(min(costs))]
-        chain = []
-        while source in inside and len(table.by_name[source].inputs) == 1:
+        chain = []  # back to where the shortcut splits off (a pre-activation block splits after its BN-ReLU)
+        while source in inside and len(table.by_name[source].inputs) == 1 and table.consumers[source] == 1:
             chain.insert(0, source)
             source = table.by_name[source].inputs[0]
-        if source in inside:  # the path branches inside the block: not a simple shortcut
+        if source in inside and table.consumers[source] < 2:  # a merge inside the block: not a simple shortcut
             continue
         projection = any(n not in table.folded for n in chain)
         return _Shortcut(r.name, source, chain, projection)
@@ -514,8 +533,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
         title = None if single else b.name
         d.node(b.name, _html(lines, title, cost, fontsize), _block_kind(table, body_kept), cluster=cluster,
                tooltip=b.name)
-        for r in body:
-            d.node_of[r.name] = b.name
+        _assign(table, d, body, b.name)
         return
     cat, branches, tail = split
     d.clusters[cluster]["label"] = b.name
@@ -524,8 +542,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
         key = f"{b.name}#branch{n}"
         d.node(key, _html(_branch_lines(table, rows), fontsize=fontsize), _block_kind(table, rows), cluster=cluster,
                tooltip=f"{b.name} branch {n + 1}: " + ", ".join(r.name for r in rows))
-        for r in rows:
-            d.node_of[r.name] = key
+        _assign(table, d, rows, key)
     d.node(cat.name, "concat", "merge", cluster=cluster, tooltip=cat.name)
     d.node_of[cat.name] = cat.name
     tail_kept = [r for r in tail if r.name not in table.folded]
@@ -538,6 +555,17 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
     for r in body:  # anything else in the body (rare) folds into the concat
         if r.name not in grouped:
             d.node_of[r.name] = cat.name
+
+
+def _assign(table: _Table, d: _Drawing, rows: list[Layer], key: str):
+    """Rows drawn as node `key`, except folded rows reading from outside it (a pre-activation block's
+    leading BN-ReLU, which the shortcut also reads): they stay with their producer's node."""
+    mine = {r.name for r in rows if r.name not in table.folded}
+    for r in rows:
+        outside = r.name in table.folded and r.inputs[0] not in mine and d.node_of.get(r.inputs[0])
+        d.node_of[r.name] = d.node_of[r.inputs[0]] if outside else key
+        if not outside:
+            mine.add(r.name)
 
 
 def _quote(text: str) -> str:
