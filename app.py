@@ -13,6 +13,8 @@ st.markdown(
 PAGES = [
     ("pages/1_Architecture.py", "Architecture", "🏛️",
      "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters."),
+    ("pages/3_Cost_Lab.py", "Cost Lab", "🧮",
+     "Why 1×1 bottlenecks, depthwise separables and factorised kernels are cheap: calculators with the arithmetic."),
 ]
 columns = st.columns(3)
 for i, (path, label, icon, caption) in enumerate(PAGES):

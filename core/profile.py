@@ -107,7 +107,10 @@ def _own_params(module: nn.Module) -> int:
 
 
 def _capture(model: nn.Module) -> Structure:
-    graph = _Tracer().trace(model)
+    tracer = _Tracer()
+    if tracer.is_leaf_module(model, ""):  # a bare layer: trace it as a call, not through its forward
+        model = nn.Sequential(model)
+    graph = tracer.trace(model)
     index = {}
     steps: list[Step] = []
     seen_modules: set[int] = set()

@@ -105,3 +105,8 @@ def test_bad_input_sizes_are_user_errors(size, message):
 def test_bad_option_values_are_user_errors():
     with pytest.raises(UserError, match="width"):
         profile("cifar-resnet-20", width=0)
+
+
+def test_a_bare_layer_is_counted():
+    result = profile(nn.Conv2d(16, 32, 3, padding=1), (16, 8, 8))
+    assert result.total_macs == 32 * 8 * 8 * 16 * 9 and [l.type for l in result.layers] == ["Conv2d"]
