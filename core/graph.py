@@ -572,9 +572,9 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _render(d: _Drawing, title: str, fontsize: int, rankdir: str) -> str:
+def _render(d: _Drawing, title: str, fontsize: int, rankdir: str, name: str) -> str:
     ids = {key: f"n{i}" for i, key in enumerate(d.nodes)}
-    out = [f"digraph {_quote(title)} {{",
+    out = [f"digraph {_quote(name)} {{",
            f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize={fontsize + 2}, labelloc=t, '
            f'label={_quote(title)}, nodesep=0.3, ranksep=0.35, newrank=true];',
            f'  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize={fontsize}, '
@@ -618,12 +618,13 @@ def _render(d: _Drawing, title: str, fontsize: int, rankdir: str) -> str:
 
 
 def to_dot(result: Profile, level: str = "block", *, fontsize: int = 16, rankdir: str = "TB",
-           collapse: int = 12) -> str:
+           collapse: int = 12, title: bool = True) -> str:
     """DOT text of `result` (from `core.profile.profile`) at level 'stage', 'block' or 'layer'.
 
     fontsize: node text in points (edges a little smaller). rankdir: 'TB' (top to bottom) or 'LR'.
     collapse: runs of more identical blocks than this keep their first two and last block and draw
     the middle as one node (ResNet-152's 36 blocks, CIFAR ResNet-1202's 200); 0 draws every block.
+    title: a first line with the net, input, MACs, params and depth (off for narrow side-by-side columns).
     """
     if level not in LEVELS:
         raise UserError(f"graph level must be one of {', '.join(LEVELS)}; got {level!r}")
@@ -638,9 +639,9 @@ def to_dot(result: Profile, level: str = "block", *, fontsize: int = 16, rankdir
     else:
         _draw_blocks(table, drawing, level, collapse, fontsize)
     c, h, w = result.input_size
-    title = (f"{result.arch} · {c}×{h}×{w} · {fmt_count(result.total_macs)} MACs · "
+    heading = (f"{result.arch} · {c}×{h}×{w} · {fmt_count(result.total_macs)} MACs · "
              f"{fmt_count(result.total_params)} params · depth {result.depth}")
-    return _render(drawing, title, fontsize, rankdir)
+    return _render(drawing, heading if title else "", fontsize, rankdir, result.arch)
 
 
 def to_svg(dot: str, timeout: float = 60) -> str:

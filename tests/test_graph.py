@@ -101,6 +101,13 @@ def test_dot_renders_with_graphviz():
     assert svg.count('class="edge skip projection"') == 3 and svg.count('class="edge skip identity"') == 5
 
 
+def test_title_line_can_be_left_out():
+    result = profile("resnet18")
+    assert "1.81 G MACs · 11.7 M params · depth 18" in to_dot(result)
+    untitled = to_dot(result, title=False)
+    assert "MACs · 11.7 M params" not in untitled and 'label=""' in untitled.splitlines()[1]
+
+
 def test_bad_level_and_missing_graphviz(monkeypatch):
     with pytest.raises(UserError, match="level"):
         to_dot(profile("resnet18"), "blocks")
