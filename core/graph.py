@@ -331,7 +331,7 @@ def _draw_stage(table: _Table, d: _Drawing, fontsize: int):
         stages.setdefault(r.stage, []).append(r)
     blocks = _blocks(table)
     for stage, rows in stages.items():
-        names = {r.block for r in rows}
+        names = {table.block_of[r.name] for r in rows}
         stage_blocks = [b for b in blocks if b.name in names]
         kept = [r for r in rows if r.name not in table.folded]
         shortcuts = [b.shortcut for b in stage_blocks if b.shortcut is not None]
@@ -374,7 +374,7 @@ def _branches(table: _Table, body: list[Layer]):
         if len(sets) < 2 or sum(map(len, sets)) != len(set().union(*sets)):
             continue
         position = body.index(cat)
-        tail = [r for r in body[position + 1:]]
+        tail = body[position + 1:]
         branches = [[r for r in body if r.name in s] for s in sets]
         return cat, branches, tail
     return None
@@ -401,7 +401,7 @@ def _draw_blocks(table: _Table, d: _Drawing, level: str, collapse: int, fontsize
     for b in blocks:
         if b.name in hidden:
             run_rows.setdefault(hidden[b.name][0], []).append(b)
-    special: dict[str, dict] = {}  # dst row -> skip edge attributes for its shortcut input
+    special: dict[tuple, dict] = {}  # (row, input row) -> the shortcut edge drawn for that input
     for b in blocks:
         if b.name in hidden:
             key = hidden[b.name][0]
@@ -422,7 +422,7 @@ def _draw_blocks(table: _Table, d: _Drawing, level: str, collapse: int, fontsize
         for i in running.get(r.name, r.inputs):
             attrs = special.get((r.name, i))
             if attrs is not None:
-                d.edge(d.node_of[attrs.pop("source")], dst, **attrs)
+                d.edge(d.node_of[attrs["source"]], dst, **{k: v for k, v in attrs.items() if k != "source"})
             elif d.node_of.get(i) is not None:
                 d.edge(d.node_of[i], dst, fmt_shape(table.shape(i)))
 
@@ -452,8 +452,7 @@ def _lines(table: _Table, rows: list[Layer]) -> list[str]:
         if r.name in table.folded:
             continue
         text = table.text(r)
-        if r.name in table.pointwise and lines and lines[-1].endswith("dw conv") or (
-                r.name in table.pointwise and lines and "dw conv, /" in lines[-1]):
+        if r.name in table.pointwise and lines and " dw conv" in lines[-1]:  # '3x3 dw conv[, /2]'
             kernel, _, rest = lines[-1].partition(" dw conv")
             lines[-1] = f"{kernel} dw + 1x1 pw, {text.split(', ', 1)[1]}{rest}"
             continue
@@ -508,7 +507,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
     if level == "layer":
         for r in body:
             if r.name in table.folded:
-                d.node_of[r.name] = d.node_of.get(table.unfold(r.name), "input") if table.unfold(r.name) != "input" else "input"
+                d.node_of[r.name] = d.node_of.get(r.inputs[0])  # its producer's node
                 continue
             dashed = r.name in chain
             label = _html([table.text(r)], fontsize=fontsize)
@@ -523,7 +522,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
     body_kept = [r for r in body if r.name not in table.folded]
     if not body_kept:  # a block of BN/ReLU only (torchvision's VGG and ResNet stems): folds away
         for r in body:
-            d.node_of[r.name] = d.node_of.get(table.unfold(r.name), "input") if table.unfold(r.name) != "input" else "input"
+            d.node_of[r.name] = d.node_of.get(r.inputs[0])  # its producer's node
         return
     cost = _cost(b.macs, b.params)
     split = _branches(table, body)
