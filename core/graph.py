@@ -469,8 +469,9 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
     cluster = None
     if len(kept) > 1:
         cluster = f"cluster_{b.name}"
-        d.clusters[cluster] = {"label": b.name if level == "layer" else "", "nodes": [],
-                               "cost": _cost(b.macs, b.params) if level == "layer" else ""}
+        # Layer level: just the name, short enough to sit left of the edges; the cost is in the tooltip.
+        d.clusters[cluster] = {"label": b.name if level == "layer" else "", "nodes": [], "cost": "",
+                               "tooltip": f"{b.name}: {_cost(b.macs, b.params) or 'no weights'}"}
     if sc is not None:  # the add node: a small circle, as in the paper
         add = table.by_name[sc.add]
         d.node(sc.add, "+" if add.type in ADDS else table.text(add), "merge", shape="circle", cluster=cluster,
@@ -601,7 +602,7 @@ def _render(d: _Drawing, title: str, fontsize: int, rankdir: str, name: str) -> 
         label = _html([], c["label"], c.get("cost") or None, fontsize - 2) if c["label"] else '""'
         out.append(f"  subgraph {_quote(name)} {{")
         out.append(f'    graph [label={label}, style="rounded,filled", fillcolor="#f8f9fb", color="#c8ccd4", '
-                   f'fontsize={fontsize - 2}, labeljust=l, margin=10];')
+                   f'fontsize={fontsize - 2}, labeljust=l, margin=10, tooltip={_quote(c["tooltip"])}];')
         out += ["  " + node_line(k) for k in c["nodes"]]
         out.append("  }")
     labelled = set()  # a fan-out carries its shape once (Inception's four branches share one input)
