@@ -126,6 +126,5 @@ def counterparts(name: str) -> list[str]:
 
 def side_by_side_dot(p: Profile, level: str) -> str:
     """The block graph for a narrow column: without its title line, which is wider than the drawing and
-    would shrink it to fit (the page prints the same figures above each graph). A later graph
-    attribute statement overrides the earlier one, so this stays valid DOT."""
-    return graph.to_dot(p, level=level).rstrip().removesuffix("}") + '  graph [label=""];\n}\n'
+    would shrink it to fit (the page prints the same figures above each graph)."""
+    return graph.to_dot(p, level=level, title=False)

@@ -111,6 +111,20 @@ def row_text(row: Layer, pointwise: bool = False) -> str:
     return {"getitem": "subsample", "pad": "zero-pad"}.get(row.type, row.type)
 
 
+def _residual_units(rows: list[Layer]) -> dict[str, str]:
+    """Row -> block, split finer where the table's block holds several residual units (timm's ResNet
+    stages group a whole stage as one block): each add's enclosing module becomes a block of its own."""
+    adds: dict[str, set] = {}
+    for r in rows:
+        if r.type in ADDS and len(r.inputs) == 2 and r.module.startswith(r.block + "."):
+            adds.setdefault(r.block, set()).add(r.module)
+    block_of = {}
+    for r in rows:
+        units = [u for u in adds.get(r.block, ()) if r.module == u or r.module.startswith(u + ".")]
+        block_of[r.name] = max(units, key=len) if units else r.block
+    return block_of
+
+
 @dataclass
 class _Table:
     """The rows with the lookups every level needs."""
@@ -119,9 +133,13 @@ class _Table:
     by_name: dict[str, Layer] = field(default_factory=dict)
     folded: set = field(default_factory=set)      # names of BN/activation/identity/reshape rows
     pointwise: set = field(default_factory=set)   # 1x1 convs right after a depthwise conv
+    block_of: dict[str, str] = field(default_factory=dict)
+    consumers: Counter = field(default_factory=Counter)  # row -> how many rows read it
 
     def __post_init__(self):
         self.by_name = {r.name: r for r in self.rows}
+        self.block_of = _residual_units(self.rows)
+        self.consumers = Counter(i for r in self.rows for i in r.inputs)
         for r in self.rows:
             if self._foldable(r):
                 self.folded.add(r.name)
@@ -162,7 +180,7 @@ class _Shortcut:
 
     def describe(self, table: _Table) -> str:
         kept = [table.by_name[n] for n in self.chain if n not in table.folded]
-        return ", ".join(table.text(r) for r in kept)
+        return (", " if any(_weighted(r) for r in kept) else " + ").join(table.text(r) for r in kept)
 
 
 @dataclass
@@ -184,7 +202,8 @@ class _Block:
 def _blocks(table: _Table) -> list[_Block]:
     blocks: dict[str, _Block] = {}
     for r in table.rows:
-        blocks.setdefault(r.block, _Block(r.block, r.stage, [])).rows.append(r)
+        name = table.block_of[r.name]
+        blocks.setdefault(name, _Block(name, r.stage, [])).rows.append(r)
     for b in blocks.values():
         b.shortcut = _find_shortcut(table, b)
     return list(blocks.values())
@@ -207,11 +226,11 @@ def _find_shortcut(table: _Table, block: _Block) -> _Shortcut | None:
         if costs[0] == costs[1]:
             continue
         source = r.inputs[costs.index(min(costs))]
-        chain = []
-        while source in inside and len(table.by_name[source].inputs) == 1:
+        chain = []  # back to where the shortcut splits off (a pre-activation block splits after its BN-ReLU)
+        while source in inside and len(table.by_name[source].inputs) == 1 and table.consumers[source] == 1:
             chain.insert(0, source)
             source = table.by_name[source].inputs[0]
-        if source in inside:  # the path branches inside the block: not a simple shortcut
+        if source in inside and table.consumers[source] < 2:  # a merge inside the block: not a simple shortcut
             continue
         projection = any(n not in table.folded for n in chain)
         return _Shortcut(r.name, source, chain, projection)
@@ -312,19 +331,26 @@ def _draw_stage(table: _Table, d: _Drawing, fontsize: int):
         stages.setdefault(r.stage, []).append(r)
     blocks = _blocks(table)
     for stage, rows in stages.items():
-        names = {r.block for r in rows}
+        names = {table.block_of[r.name] for r in rows}
         stage_blocks = [b for b in blocks if b.name in names]
         kept = [r for r in rows if r.name not in table.folded]
-        residual = sum(b.shortcut is not None for b in stage_blocks)
-        weighted = sum(_weighted(r) for r in rows)
+        shortcuts = [b.shortcut for b in stage_blocks if b.shortcut is not None]
+        on_shortcuts = {n for sc in shortcuts for n in sc.chain}
+        weighted = sum(_weighted(r) for r in rows if r.name not in on_shortcuts)
+        projections = sum(_weighted(r) for r in rows if r.name in on_shortcuts)
         lines = []
         if stage == "head":
             lines.append(" → ".join(dict.fromkeys(table.text(r) for r in kept)))
         else:
-            lines.append(f"{weighted} layers" + (f", {residual} residual blocks" if residual else ""))
+            text = f"{weighted} layer{'s' * (weighted != 1)}"
+            if shortcuts:
+                text += f", {len(shortcuts)} residual block{'s' * (len(shortcuts) != 1)}"
+            lines.append(text)
+            if projections:
+                lines.append(f"+ {projections} projection shortcut{'s' * (projections != 1)}")
         lines.append(f"out {fmt_shape(rows[-1].output_shape)}")
         res = table.result.stage_resolution.get(stage)
-        title = f"{stage} · {res}" if res else stage
+        title = f"{stage} · {res.replace('x', '×')}" if res else stage
         d.node(stage, _html(lines, title, _cost(sum(r.macs for r in rows), sum(r.params for r in rows)), fontsize),
                _block_kind(table, rows), tooltip=", ".join(b.name for b in stage_blocks))
         for r in rows:
@@ -348,7 +374,7 @@ def _branches(table: _Table, body: list[Layer]):
         if len(sets) < 2 or sum(map(len, sets)) != len(set().union(*sets)):
             continue
         position = body.index(cat)
-        tail = [r for r in body[position + 1:]]
+        tail = body[position + 1:]
         branches = [[r for r in body if r.name in s] for s in sets]
         return cat, branches, tail
     return None
@@ -375,7 +401,7 @@ def _draw_blocks(table: _Table, d: _Drawing, level: str, collapse: int, fontsize
     for b in blocks:
         if b.name in hidden:
             run_rows.setdefault(hidden[b.name][0], []).append(b)
-    special: dict[str, dict] = {}  # dst row -> skip edge attributes for its shortcut input
+    special: dict[tuple, dict] = {}  # (row, input row) -> the shortcut edge drawn for that input
     for b in blocks:
         if b.name in hidden:
             key = hidden[b.name][0]
@@ -396,7 +422,7 @@ def _draw_blocks(table: _Table, d: _Drawing, level: str, collapse: int, fontsize
         for i in running.get(r.name, r.inputs):
             attrs = special.get((r.name, i))
             if attrs is not None:
-                d.edge(d.node_of[attrs.pop("source")], dst, **attrs)
+                d.edge(d.node_of[attrs["source"]], dst, **{k: v for k, v in attrs.items() if k != "source"})
             elif d.node_of.get(i) is not None:
                 d.edge(d.node_of[i], dst, fmt_shape(table.shape(i)))
 
@@ -426,8 +452,7 @@ def _lines(table: _Table, rows: list[Layer]) -> list[str]:
         if r.name in table.folded:
             continue
         text = table.text(r)
-        if r.name in table.pointwise and lines and lines[-1].endswith("dw conv") or (
-                r.name in table.pointwise and lines and "dw conv, /" in lines[-1]):
+        if r.name in table.pointwise and lines and " dw conv" in lines[-1]:  # '3x3 dw conv[, /2]'
             kernel, _, rest = lines[-1].partition(" dw conv")
             lines[-1] = f"{kernel} dw + 1x1 pw, {text.split(', ', 1)[1]}{rest}"
             continue
@@ -444,8 +469,9 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
     cluster = None
     if len(kept) > 1:
         cluster = f"cluster_{b.name}"
-        d.clusters[cluster] = {"label": b.name if level == "layer" else "", "nodes": [],
-                               "cost": _cost(b.macs, b.params) if level == "layer" else ""}
+        # Layer level: just the name, short enough to sit left of the edges; the cost is in the tooltip.
+        d.clusters[cluster] = {"label": b.name if level == "layer" else "", "nodes": [], "cost": "",
+                               "tooltip": f"{b.name}: {_cost(b.macs, b.params) or 'no weights'}"}
     if sc is not None:  # the add node: a small circle, as in the paper
         add = table.by_name[sc.add]
         d.node(sc.add, "+" if add.type in ADDS else table.text(add), "merge", shape="circle", cluster=cluster,
@@ -482,11 +508,11 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
     if level == "layer":
         for r in body:
             if r.name in table.folded:
-                d.node_of[r.name] = d.node_of.get(table.unfold(r.name), "input") if table.unfold(r.name) != "input" else "input"
+                d.node_of[r.name] = d.node_of.get(r.inputs[0])  # its producer's node
                 continue
             dashed = r.name in chain
             label = _html([table.text(r)], fontsize=fontsize)
-            d.node(r.name, label, _block_kind(table, [r]), shape="circle" if kind(r) == "merge" and r.type in ADDS else "box",
+            d.node(r.name, label, _block_kind(table, [r]), shape="circle" if kind(r) == "merge" and r.type not in CATS else "box",
                    tooltip=f"{r.name} ({r.type} {r.detail}) → {fmt_shape(r.output_shape)}; "
                            f"{fmt_count(r.macs)} MACs, {fmt_count(r.params)} params", cluster=cluster)
             if dashed:
@@ -497,7 +523,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
     body_kept = [r for r in body if r.name not in table.folded]
     if not body_kept:  # a block of BN/ReLU only (torchvision's VGG and ResNet stems): folds away
         for r in body:
-            d.node_of[r.name] = d.node_of.get(table.unfold(r.name), "input") if table.unfold(r.name) != "input" else "input"
+            d.node_of[r.name] = d.node_of.get(r.inputs[0])  # its producer's node
         return
     cost = _cost(b.macs, b.params)
     split = _branches(table, body)
@@ -507,8 +533,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
         title = None if single else b.name
         d.node(b.name, _html(lines, title, cost, fontsize), _block_kind(table, body_kept), cluster=cluster,
                tooltip=b.name)
-        for r in body:
-            d.node_of[r.name] = b.name
+        _assign(table, d, body, b.name)
         return
     cat, branches, tail = split
     d.clusters[cluster]["label"] = b.name
@@ -517,8 +542,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
         key = f"{b.name}#branch{n}"
         d.node(key, _html(_branch_lines(table, rows), fontsize=fontsize), _block_kind(table, rows), cluster=cluster,
                tooltip=f"{b.name} branch {n + 1}: " + ", ".join(r.name for r in rows))
-        for r in rows:
-            d.node_of[r.name] = key
+        _assign(table, d, rows, key)
     d.node(cat.name, "concat", "merge", cluster=cluster, tooltip=cat.name)
     d.node_of[cat.name] = cat.name
     tail_kept = [r for r in tail if r.name not in table.folded]
@@ -533,13 +557,24 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
             d.node_of[r.name] = cat.name
 
 
+def _assign(table: _Table, d: _Drawing, rows: list[Layer], key: str):
+    """Rows drawn as node `key`, except folded rows reading from outside it (a pre-activation block's
+    leading BN-ReLU, which the shortcut also reads): they stay with their producer's node."""
+    mine = {r.name for r in rows if r.name not in table.folded}
+    for r in rows:
+        outside = r.name in table.folded and r.inputs[0] not in mine and d.node_of.get(r.inputs[0])
+        d.node_of[r.name] = d.node_of[r.inputs[0]] if outside else key
+        if not outside:
+            mine.add(r.name)
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _render(d: _Drawing, title: str, fontsize: int, rankdir: str) -> str:
+def _render(d: _Drawing, title: str, fontsize: int, rankdir: str, name: str) -> str:
     ids = {key: f"n{i}" for i, key in enumerate(d.nodes)}
-    out = [f"digraph {_quote(title)} {{",
+    out = [f"digraph {_quote(name)} {{",
            f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize={fontsize + 2}, labelloc=t, '
            f'label={_quote(title)}, nodesep=0.3, ranksep=0.35, newrank=true];',
            f'  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize={fontsize}, '
@@ -558,17 +593,16 @@ def _render(d: _Drawing, title: str, fontsize: int, rankdir: str) -> str:
         return (f'  {ids[key]} [label={label}, shape={a["shape"]}, style="{style}", fillcolor="{fill}", '
                 f'color="{border}", tooltip={_quote(a["tooltip"] or key)}{extra}];')
 
-    in_cluster = {k for c in d.clusters.values() for k in c["nodes"]}
+    clusters = {name: c for name, c in d.clusters.items() if len(c["nodes"]) > 1}  # a box around one node adds nothing
+    in_cluster = {k for c in clusters.values() for k in c["nodes"]}
     for key in d.nodes:
         if key not in in_cluster:
             out.append(node_line(key))
-    for name, c in d.clusters.items():
-        if not c["nodes"]:
-            continue
+    for name, c in clusters.items():
         label = _html([], c["label"], c.get("cost") or None, fontsize - 2) if c["label"] else '""'
         out.append(f"  subgraph {_quote(name)} {{")
         out.append(f'    graph [label={label}, style="rounded,filled", fillcolor="#f8f9fb", color="#c8ccd4", '
-                   f'fontsize={fontsize - 2}, labeljust=l, margin=10];')
+                   f'fontsize={fontsize - 2}, labeljust=l, margin=10, tooltip={_quote(c["tooltip"])}];')
         out += ["  " + node_line(k) for k in c["nodes"]]
         out.append("  }")
     labelled = set()  # a fan-out carries its shape once (Inception's four branches share one input)
@@ -584,12 +618,13 @@ def _render(d: _Drawing, title: str, fontsize: int, rankdir: str) -> str:
 
 
 def to_dot(result: Profile, level: str = "block", *, fontsize: int = 16, rankdir: str = "TB",
-           collapse: int = 12) -> str:
+           collapse: int = 12, title: bool = True) -> str:
     """DOT text of `result` (from `core.profile.profile`) at level 'stage', 'block' or 'layer'.
 
     fontsize: node text in points (edges a little smaller). rankdir: 'TB' (top to bottom) or 'LR'.
     collapse: runs of more identical blocks than this keep their first two and last block and draw
     the middle as one node (ResNet-152's 36 blocks, CIFAR ResNet-1202's 200); 0 draws every block.
+    title: a first line with the net, input, MACs, params and depth (off for narrow side-by-side columns).
     """
     if level not in LEVELS:
         raise UserError(f"graph level must be one of {', '.join(LEVELS)}; got {level!r}")
@@ -604,9 +639,9 @@ def to_dot(result: Profile, level: str = "block", *, fontsize: int = 16, rankdir
     else:
         _draw_blocks(table, drawing, level, collapse, fontsize)
     c, h, w = result.input_size
-    title = (f"{result.arch} · {c}×{h}×{w} · {fmt_count(result.total_macs)} MACs · "
+    heading = (f"{result.arch} · {c}×{h}×{w} · {fmt_count(result.total_macs)} MACs · "
              f"{fmt_count(result.total_params)} params · depth {result.depth}")
-    return _render(drawing, title, fontsize, rankdir)
+    return _render(drawing, heading if title else "", fontsize, rankdir, result.arch)
 
 
 def to_svg(dot: str, timeout: float = 60) -> str:
