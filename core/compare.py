@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core import graph, zoo
+from core import zoo
 from core.profile import Profile, profile
 from core.units import human
 
@@ -123,8 +123,3 @@ def counterparts(name: str) -> list[str]:
     listed = set(zoo.names())
     return sorted(t for t in twins - {name} if t in listed or zoo.CIFAR_NAME.match(t))
 
-
-def side_by_side_dot(p: Profile, level: str) -> str:
-    """The block graph for a narrow column: without its title line, which is wider than the drawing and
-    would shrink it to fit (the page prints the same figures above each graph)."""
-    return graph.to_dot(p, level=level, title=False)

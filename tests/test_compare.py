@@ -78,11 +78,11 @@ def test_figures_are_labelled_and_projector_sized(figure3):
     assert list(scatter.data[-1].text) == ["resnet34"]  # the selected model is ringed and named
 
 
-def test_side_by_side_graph_drops_only_the_title(figure3):
+def test_untitled_graph_is_narrower_for_side_by_side_columns(figure3):
     from core import graph
 
     resnet = figure3[2]
-    full, narrow = graph.to_dot(resnet, "layer"), compare.side_by_side_dot(resnet, "layer")
+    full, narrow = graph.to_dot(resnet, "layer"), graph.to_dot(resnet, "layer", title=False)
     assert graph.skip_counts(narrow) == graph.skip_counts(full) and sum(graph.skip_counts(narrow).values()) == 16
     assert _svg_width(graph.to_svg(narrow)) < _svg_width(graph.to_svg(full))
 

@@ -28,7 +28,8 @@ def arch_dot(arch: str, input_size: tuple | None, options: Options, level: str) 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def side_by_side_dot(arch: str, level: str) -> str:
-    return compare.side_by_side_dot(arch_profile(arch), level)
+    """For a narrow column: no title line (wider than the drawing, it would shrink it to fit)."""
+    return graph.to_dot(arch_profile(arch), level=level, title=False)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
