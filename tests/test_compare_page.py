@@ -54,11 +54,14 @@ def test_browser_compare(app_url, page):
     page.goto(f"{app_url}/Compare")
     wait_idle(page, timeout_ms=120_000)
     assert_no_exception(page)
-    assert page.locator("[data-testid='stGraphVizChart'] svg").count() == 3
+    graphs = page.locator("[data-testid='stGraphVizChart'] svg")
+    graphs.nth(2).wait_for(timeout=60_000)  # graphviz lays out in the browser, after the script is done
+    assert graphs.count() == 3
     page.set_viewport_size({"width": 1600, "height": 3200})
     wait_idle(page)
     screenshot(page, "compare_default")
     page.goto(f"{app_url}/Compare?archs=googlenet&archs=googlenet-5x5&cmp_level=stage")
     wait_idle(page, timeout_ms=120_000)
     assert_no_exception(page)
-    assert page.locator("[data-testid='stGraphVizChart'] svg").count() == 2
+    graphs.nth(1).wait_for(timeout=60_000)
+    assert graphs.count() == 2
