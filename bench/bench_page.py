@@ -1,7 +1,7 @@
 """How fast the Architecture and Compare pages re-render (AppTest: the whole script, as a rerun runs it).
 
 Each change is timed with the page's caches warm (what a user gets when switching back and forth) and
-with st.cache_data cleared first (the obvious alternative: recompute profile, DOT, tables and figures on
+with the page's caches cleared first (the obvious alternative: recompute profile, DOT, tables and figures on
 every rerun; core's traced structures stay, so this is the cost of the derived data alone).
 Run: python bench/bench_page.py
 """
@@ -33,6 +33,7 @@ def median_of(at, changes, clear: bool) -> float:
         for change in changes:
             if clear:
                 st.cache_data.clear()
+                st.cache_resource.clear()  # the figures are shared via cache_resource
             times.append(timed(at, change))
     return statistics.median(times)
 
