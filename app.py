@@ -13,6 +13,8 @@ st.markdown(
 PAGES = [
     ("pages/1_Architecture.py", "Architecture", "🏛️",
      "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters."),
+    ("pages/6_Representation_Drift.py", "Representation Drift", "🌊",
+     "Residual stages refine one representation; plain nets re-represent at every layer: CKA, per-block change, paths."),
 ]
 columns = st.columns(3)
 for i, (path, label, icon, caption) in enumerate(PAGES):

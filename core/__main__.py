@@ -30,6 +30,12 @@ def cmd_list(args) -> None:
         print(f"{a.name:<{width}}  {a.family:<22} {'x'.join(map(str, a.input_size))}")
 
 
+def cmd_drift(args) -> None:
+    from core import drift
+
+    drift.command(args.run, args.train, args.examples, args.paths, args.json)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="ConvAtlas: explore deep CNN architectures.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -37,6 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="zoo names with family and default input")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("drift", help="representation drift of plain vs residual nets (CKA, per-block change)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=int, nargs="+", metavar="RUN_ID", help="stored runs to analyse")
+    source.add_argument("--train", metavar="SPEC",
+                        help="train a plain and a residual net first, e.g. depth=20,width=16,epochs=8,preact=false")
+    p.add_argument("--examples", type=int, default=500, help="test images analysed (default 500)")
+    p.add_argument("--paths", type=int, default=4, help="examples followed through depth (default 4)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_drift)
     return parser
 
 

@@ -16,14 +16,22 @@ one estimate, so x_l stays close to x_{l-1}. A plain net has no such anchor.
 """
 from __future__ import annotations
 
+import json
+import sys
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 from torch import Tensor, nn
 
+from core.errors import UserError
 from core.nets.cifar import CifarNet
+
+if TYPE_CHECKING:
+    from core.train import RunConfig
 
 PCA_EXAMPLES = 256        # examples each stage's PCA is fitted on (plenty for 2 components)
 FONT = dict(size=16)
@@ -263,6 +271,69 @@ def analyse(model: CifarNet, images: Tensor, label: str, trained: bool,
     )
 
 
+def pick(reports: list[DriftReport], residual: bool, trained: bool) -> DriftReport | None:
+    return next((r for r in reports if r.residual == residual and r.trained == trained), None)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Runs of the training engine
+
+
+def initial_model(config: RunConfig) -> CifarNet:
+    """The run's weights before its first step: the engine seeds with `config.seed`, then builds."""
+    from core.train import build_model
+
+    with torch.random.fork_rng():
+        torch.manual_seed(config.seed)
+        return build_model(config)
+
+
+def analyse_runs(runs: list[tuple[RunConfig, nn.Module | None]], examples: int = 500,
+                 paths: int = 4) -> list[DriftReport]:
+    """Drift reports of trained runs and of the same nets at initialisation, on the test images.
+
+    `runs`: (config, trained model or None for "at initialisation only"). All runs must share a
+    dataset and seed (the digits split depends on it), as the runs of one comparison do.
+    """
+    from core.data import load_dataset
+    from core.train import configure_cpu
+
+    if not runs:
+        raise UserError("nothing to analyse: give at least one run")
+    first = runs[0][0]
+    if any((c.dataset, c.seed) != (first.dataset, first.seed) for c, _ in runs):
+        raise UserError("runs compared side by side must use the same dataset and seed")
+    if not 2 <= examples <= 5000:
+        raise UserError(f"examples must be between 2 and 5000, got {examples}")
+    if not 1 <= paths <= len(EXAMPLE_COLORS):
+        raise UserError(f"paths must be between 1 and {len(EXAMPLE_COLORS)}, got {paths}")
+    configure_cpu()  # denormal flushing (deep plain nets) and threads that fit the machine's load
+    data = load_dataset(first.dataset, seed=first.seed, train_limit=first.train_limit)
+    images = data.test_x[:examples]                                   # (N, C, H, W)
+    classes = [f"{int(c)}" for c in data.test_y[:paths]]
+    reports = []
+    for config, model in runs:
+        if model is not None:
+            reports.append(analyse(model.cpu().eval(), images, f"{config.label} · trained", True, classes, paths))
+        # BN statistics of the untrained net from a training batch, as its first step would see them
+        init = calibrate_batchnorm(initial_model(config), data.train_x[:1024])
+        reports.append(analyse(init, images, f"{config.label} · at init", False, classes, paths))
+    return reports
+
+
+def fidelity(reports: list[DriftReport]) -> dict[str, bool]:
+    """The claim of the page, per state (trained / at init): within stages the residual net changes
+    its representation less per block, and its consecutive layers are more similar."""
+    out = {}
+    for trained in (True, False):
+        plain, residual = pick(reports, False, trained), pick(reports, True, trained)
+        if plain and residual:
+            p, r = plain.summary(), residual.summary()
+            key = "trained" if trained else "at_init"
+            out[key] = r["mean_rel_change"] < p["mean_rel_change"] and r["mean_cosine"] > p["mean_cosine"]
+    return out
+
+
 # ----------------------------------------------------------------------------------------------------
 # Figures (plain data in, plotly figures out)
 
@@ -368,3 +439,79 @@ def std_figure(reports: list[DriftReport]) -> go.Figure:
     fig.update_xaxes(title_text="rank", row=1, col=2)
     fig.update_yaxes(title_text="std of response", rangemode="tozero")
     return _layout(fig)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Command line: `python -m core drift --run ID [ID ...] | --train SPEC [--json]`
+
+
+def parse_spec(spec: str) -> list[RunConfig]:
+    """'depth=20,width=16,preact=true,epochs=4' -> a plain and a residual RunConfig (or the one
+    net named by `net=`). Keys are RunConfig fields; values take the type of the field's default."""
+    from dataclasses import fields
+
+    from core.train import RunConfig
+
+    types = {f.name: type(f.default) for f in fields(RunConfig)}
+    types["train_limit"] = int
+    values = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in types:
+            raise UserError(f"bad training spec item {item!r}: use key=value with keys {', '.join(types)}")
+        kind = types[key]
+        try:
+            if kind is bool:
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError
+                values[key] = value.lower() in ("1", "true", "yes", "on")
+            else:
+                values[key] = kind(value)
+        except ValueError:
+            raise UserError(f"bad value {value!r} for {key} in the training spec (expects {kind.__name__})") from None
+    nets = [values.pop("net")] if "net" in values else ["plain", "resnet"]
+    return [RunConfig(net=net, **values) for net in nets]
+
+
+def train_and_store(configs: list[RunConfig], log=None) -> list[int]:
+    """Train `configs` side by side with the engine, save them to the run store; their run ids."""
+    from core.runs import RunStore
+    from core.train import PairedTrainer, format_duration
+
+    trainer = PairedTrainer(configs)
+    while not trainer.advance(max_seconds=1.0):
+        if log:
+            eta = trainer.eta_seconds
+            log(f"training {' + '.join(c.label for c in configs)}: {trainer.fraction:.0%}"
+                + (f", about {format_duration(eta)} left" if eta is not None else ""))
+    store, tag = RunStore(), f"drift-{time.time():.0f}"
+    return [store.save(config, history, model, comparison=tag) for config, model, history in trainer.results()]
+
+
+def command(run_ids: list[int] | None, spec: str | None, examples: int, paths: int, as_json: bool) -> None:
+    """The `drift` subcommand: analyse stored runs, or train a pair first; print a summary or JSON."""
+    from core.runs import RunStore
+
+    if (run_ids is None) == (spec is None):
+        raise UserError("give either --run RUN_ID [RUN_ID ...] or --train SPEC")
+    if spec is not None:
+        run_ids = train_and_store(parse_spec(spec), log=lambda line: print(line, file=sys.stderr, flush=True))
+    store = RunStore()
+    loaded = [store.load(run_id) for run_id in run_ids]
+    missing = [r.id for r in loaded if r.model is None]
+    if missing:
+        raise UserError(f"run {missing[0]} was saved without weights: nothing to analyse")
+    reports = analyse_runs([(r.config, r.model) for r in loaded], examples, paths)
+    if as_json:
+        print(json.dumps({"run_ids": run_ids, "dataset": loaded[0].config.dataset,
+                          "examples": examples, "fidelity": fidelity(reports),
+                          "nets": [r.to_dict() for r in reports]}))
+        return
+    print(f"{'net':<34} {'rel. change':>11} {'cosine':>7} {'CKA l,l+1':>9} {'‖F(x)‖/‖x‖':>11}")
+    for r in reports:
+        s = r.summary()
+        ratio = f"{s['mean_branch_ratio']:.3f}" if "mean_branch_ratio" in s else "-"
+        print(f"{r.label:<34} {s['mean_rel_change']:>11.3f} {s['mean_cosine']:>7.3f} "
+              f"{s['mean_consecutive_cka']:>9.3f} {ratio:>11}")
+    print("(means over the blocks that keep their shape, i.e. consecutive layers within a stage)")
