@@ -13,6 +13,8 @@ st.markdown(
 PAGES = [
     ("pages/1_Architecture.py", "Architecture", "🏛️",
      "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters."),
+    ("pages/4_Plain_vs_Residual.py", "Plain vs Residual", "📉",
+     "Train plain and residual nets live, side by side: the deeper plain net trains worse; skip connections fix it."),
 ]
 columns = st.columns(3)
 for i, (path, label, icon, caption) in enumerate(PAGES):

@@ -27,6 +27,7 @@ DATASETS = {  # name -> one line for menus
     "cifar10": "CIFAR-10 32x32 colour photos (torchvision download, 60,000 images)",
 }
 SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+SIZES = {"digits": (1438, 359), "mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "cifar10": (50000, 10000)}
 NUM_CLASSES = 10  # every dataset here has ten classes
 DIGITS_TEST_FRACTION = 0.2
 
