@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields
 
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 from torch import Tensor, nn
 
+from core.data import load_dataset
 from core.errors import UserError
 from core.nets.cifar import CifarNet
-
-if TYPE_CHECKING:
-    from core.train import RunConfig
+from core.runs import RunStore
+from core.train import RunConfig, build_model, configure_cpu, run_comparison
 
 PCA_EXAMPLES = 256        # examples each stage's PCA is fitted on (plenty for 2 components)
 FONT = dict(size=16)
@@ -281,8 +279,6 @@ def pick(reports: list[DriftReport], residual: bool, trained: bool) -> DriftRepo
 
 def initial_model(config: RunConfig) -> CifarNet:
     """The run's weights before its first step: the engine seeds with `config.seed`, then builds."""
-    from core.train import build_model
-
     with torch.random.fork_rng():
         torch.manual_seed(config.seed)
         return build_model(config)
@@ -295,9 +291,6 @@ def analyse_runs(runs: list[tuple[RunConfig, nn.Module | None]], examples: int =
     `runs`: (config, trained model or None for "at initialisation only"). All runs must share a
     dataset and seed (the digits split depends on it), as the runs of one comparison do.
     """
-    from core.data import load_dataset
-    from core.train import configure_cpu
-
     if not runs:
         raise UserError("nothing to analyse: give at least one run")
     first = runs[0][0]
@@ -445,13 +438,11 @@ def std_figure(reports: list[DriftReport]) -> go.Figure:
 # Command line: `python -m core drift --run ID [ID ...] | --train SPEC [--json]`
 
 
-def parse_spec(spec: str) -> list[RunConfig]:
-    """'depth=20,width=16,preact=true,epochs=4' -> a plain and a residual RunConfig (or the one
-    net named by `net=`). Keys are RunConfig fields; values take the type of the field's default."""
-    from dataclasses import fields
+def parse_spec(spec: str) -> tuple[list[str], dict]:
+    """'depth=20,width=16,preact=true,epochs=4' -> (["cifar-plain-20", "cifar-resnet-20"], overrides).
 
-    from core.train import RunConfig
-
+    Keys are RunConfig fields; values take the type of the field's default. `net=resnet` trains one net.
+    """
     types = {f.name: type(f.default) for f in fields(RunConfig)}
     types["train_limit"] = int
     values = {}
@@ -471,32 +462,18 @@ def parse_spec(spec: str) -> list[RunConfig]:
         except ValueError:
             raise UserError(f"bad value {value!r} for {key} in the training spec (expects {kind.__name__})") from None
     nets = [values.pop("net")] if "net" in values else ["plain", "resnet"]
-    return [RunConfig(net=net, **values) for net in nets]
-
-
-def train_and_store(configs: list[RunConfig], log=None) -> list[int]:
-    """Train `configs` side by side with the engine, save them to the run store; their run ids."""
-    from core.runs import RunStore
-    from core.train import PairedTrainer, format_duration
-
-    trainer = PairedTrainer(configs)
-    while not trainer.advance(max_seconds=1.0):
-        if log:
-            eta = trainer.eta_seconds
-            log(f"training {' + '.join(c.label for c in configs)}: {trainer.fraction:.0%}"
-                + (f", about {format_duration(eta)} left" if eta is not None else ""))
-    store, tag = RunStore(), f"drift-{time.time():.0f}"
-    return [store.save(config, history, model, comparison=tag) for config, model, history in trainer.results()]
+    depth = values.pop("depth", RunConfig.depth)
+    return [f"cifar-{net}-{depth}" for net in nets], values
 
 
 def command(run_ids: list[int] | None, spec: str | None, examples: int, paths: int, as_json: bool) -> None:
     """The `drift` subcommand: analyse stored runs, or train a pair first; print a summary or JSON."""
-    from core.runs import RunStore
-
     if (run_ids is None) == (spec is None):
         raise UserError("give either --run RUN_ID [RUN_ID ...] or --train SPEC")
     if spec is not None:
-        run_ids = train_and_store(parse_spec(spec), log=lambda line: print(line, file=sys.stderr, flush=True))
+        names, overrides = parse_spec(spec)
+        run_ids = run_comparison(names, save=True, emit=lambda line: print(line, file=sys.stderr, flush=True),
+                                 **overrides)
     store = RunStore()
     loaded = [store.load(run_id) for run_id in run_ids]
     missing = [r.id for r in loaded if r.model is None]
