@@ -211,6 +211,7 @@ def trajectories(trace: Trace, count: int) -> dict[int, list[list[list[float]]]]
 class DriftReport:
     """Every drift figure of one net, as plain data (JSON-ready through `to_dict`)."""
     label: str                          # e.g. "ResNet-20 · trained"
+    examples: int                       # images analysed
     residual: bool
     trained: bool
     layers: list[str]                   # representation names: stem, stage1.0, ...
@@ -240,7 +241,7 @@ class DriftReport:
         return out
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "residual": self.residual, "trained": self.trained,
+        return {"label": self.label, "examples": self.examples, "residual": self.residual, "trained": self.trained,
                 "summary": self.summary(), "layers": self.layers, "stages": self.stages,
                 "rel_change": self.rel_change, "cosine": self.cosine, "branch_ratio": self.branch_ratio,
                 "cka": self.cka, "response_names": self.response_names, "response_std": self.response_std,
@@ -260,7 +261,7 @@ def analyse(model: CifarNet, images: Tensor, label: str, trained: bool,
     change, cosine = consecutive_change(trace)
     count = min(paths, images.shape[0])
     return DriftReport(
-        label=label, residual=model.residual, trained=trained, layers=trace.names, stages=trace.stages,
+        label=label, examples=images.shape[0], residual=model.residual, trained=trained, layers=trace.names, stages=trace.stages,
         cka=linear_cka(trace.states).tolist(), rel_change=change, cosine=cosine,
         branch_ratio=branch_ratio(trace) if model.residual else None,
         response_names=trace.response_names, response_std=trace.response_std,
@@ -284,6 +285,13 @@ def initial_model(config: RunConfig) -> CifarNet:
         return build_model(config)
 
 
+def check_counts(examples: int, paths: int) -> None:
+    if not 2 <= examples <= 5000:
+        raise UserError(f"examples must be between 2 and 5000, got {examples}")
+    if not 1 <= paths <= len(EXAMPLE_COLORS):
+        raise UserError(f"paths must be between 1 and {len(EXAMPLE_COLORS)}, got {paths}")
+
+
 def analyse_runs(runs: list[tuple[RunConfig, nn.Module | None]], examples: int = 500,
                  paths: int = 4) -> list[DriftReport]:
     """Drift reports of trained runs and of the same nets at initialisation, on the test images.
@@ -296,10 +304,7 @@ def analyse_runs(runs: list[tuple[RunConfig, nn.Module | None]], examples: int =
     first = runs[0][0]
     if any((c.dataset, c.seed) != (first.dataset, first.seed) for c, _ in runs):
         raise UserError("runs compared side by side must use the same dataset and seed")
-    if not 2 <= examples <= 5000:
-        raise UserError(f"examples must be between 2 and 5000, got {examples}")
-    if not 1 <= paths <= len(EXAMPLE_COLORS):
-        raise UserError(f"paths must be between 1 and {len(EXAMPLE_COLORS)}, got {paths}")
+    check_counts(examples, paths)
     configure_cpu()  # denormal flushing (deep plain nets) and threads that fit the machine's load
     data = load_dataset(first.dataset, seed=first.seed, train_limit=first.train_limit)
     images = data.test_x[:examples]                                   # (N, C, H, W)
@@ -470,6 +475,7 @@ def command(run_ids: list[int] | None, spec: str | None, examples: int, paths: i
     """The `drift` subcommand: analyse stored runs, or train a pair first; print a summary or JSON."""
     if (run_ids is None) == (spec is None):
         raise UserError("give either --run RUN_ID [RUN_ID ...] or --train SPEC")
+    check_counts(examples, paths)  # before any training
     if spec is not None:
         names, overrides = parse_spec(spec)
         run_ids = run_comparison(names, save=True, emit=lambda line: print(line, file=sys.stderr, flush=True),
@@ -482,7 +488,7 @@ def command(run_ids: list[int] | None, spec: str | None, examples: int, paths: i
     reports = analyse_runs([(r.config, r.model) for r in loaded], examples, paths)
     if as_json:
         print(json.dumps({"run_ids": run_ids, "dataset": loaded[0].config.dataset,
-                          "examples": examples, "fidelity": fidelity(reports),
+                          "examples": reports[0].examples, "fidelity": fidelity(reports),
                           "nets": [r.to_dict() for r in reports]}))
         return
     print(f"{'net':<34} {'rel. change':>11} {'cosine':>7} {'CKA l,l+1':>9} {'‖F(x)‖/‖x‖':>11}")
