@@ -11,7 +11,7 @@ from core.data import load_dataset
 from ui.page import setup, show_user_error
 
 setup("Representation Drift", "🌊")
-st.title("🌊 Representation drift")
+st.title("Representation drift")
 st.markdown(
     "A **plain** net can map its input to a completely new representation at every layer. A **residual** "
     "stage keeps one representation and refines it a little per block, *x*ₗ = *x*ₗ₋₁ + F(*x*ₗ₋₁) — "
@@ -87,7 +87,7 @@ try:
     if pair:
         reports = stored_reports(pair, paths)
         st.caption(f"Trained nets: stored runs {pair[0]} and {pair[1]} "
-                   f"({epochs} epochs on the offline digits); change a setting to analyse another pair.")
+                   f"({epochs} epoch{'s' if epochs > 1 else ''} on the offline digits); change a setting to analyse another pair.")
     else:
         reports = initial_reports(tuple(tuple(sorted(c.to_dict().items())) for c in configs), paths)
         trainer = st.session_state.get("drift_trainer")
@@ -117,12 +117,12 @@ st.subheader("Summary: within a stage, how much does one block change the repres
 rows = []
 for r in reports:
     s = r.summary()
-    rows.append({"net": r.label, "relative change per block": s["mean_rel_change"],
-                 "cosine of consecutive blocks": s["mean_cosine"],
-                 "CKA of consecutive blocks": s["mean_consecutive_cka"],
-                 "‖F(x)‖ / ‖x‖": s.get("mean_branch_ratio")})
-st.dataframe(rows, hide_index=True, width="stretch", column_config={
-    k: st.column_config.NumberColumn(format="%.3f") for k in rows[0] if k != "net"})
+    ratio = s.get("mean_branch_ratio")
+    rows.append({"net": r.label, "relative change per block": f"{s['mean_rel_change']:.3f}",
+                 "cosine of consecutive blocks": f"{s['mean_cosine']:.3f}",
+                 "CKA of consecutive blocks": f"{s['mean_consecutive_cka']:.3f}",
+                 "‖F(x)‖ / ‖x‖": "no branch (plain)" if ratio is None else f"{ratio:.3f}"})
+st.dataframe(rows, hide_index=True, width="stretch")
 for title, plain, res in states:
     p, r = plain.summary(), res.summary()
     st.markdown(f"**{title}:** the residual net changes its representation by "

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import assert_no_exception, screenshot, wait_idle
+from conftest import SCREENSHOTS, assert_no_exception, screenshot, wait_idle
 from core.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,5 +93,9 @@ def test_page_in_browser(app_url, page):
     page.get_by_role("tab", name="Trained").first.wait_for(timeout=90_000)
     wait_idle(page)
     assert_no_exception(page)
-    assert page.locator("[data-testid='stPlotlyChart']").count() >= 6
+    charts = page.locator("[data-testid='stPlotlyChart'] >> visible=true")  # the "Trained" tabs are open
+    assert charts.count() == 5
     screenshot(page, "representation_drift")
+    for i, name in enumerate(["change", "similarity", "cka", "trajectory", "std"]):  # below the fold
+        charts.nth(i).scroll_into_view_if_needed()
+        charts.nth(i).screenshot(path=str(SCREENSHOTS / f"representation_drift_{name}.png"))
