@@ -253,7 +253,7 @@ def analyse(model: CifarNet, images: Tensor, label: str, trained: bool,
             classes: list[str] | None = None, paths: int = 4) -> DriftReport:
     """All drift analyses of `model` on `images` (N, C, H, W) from one forward pass.
 
-    `classes`: a name per image (only the first `paths` are used, to label the trajectories).
+    `classes`: a legend name per image (only the first `paths` are used, to label the trajectories).
     """
     if not isinstance(model, CifarNet):
         raise TypeError(f"drift analyses need a CifarNet, got {type(model).__name__}")
@@ -266,7 +266,7 @@ def analyse(model: CifarNet, images: Tensor, label: str, trained: bool,
         branch_ratio=branch_ratio(trace) if model.residual else None,
         response_names=trace.response_names, response_std=trace.response_std,
         trajectory=trajectories(trace, count),
-        trajectory_labels=list(classes[:count]) if classes is not None else [f"#{i}" for i in range(count)],
+        trajectory_labels=list(classes[:count]) if classes is not None else [f"image {i + 1}" for i in range(count)],
     )
 
 
@@ -308,7 +308,7 @@ def analyse_runs(runs: list[tuple[RunConfig, nn.Module | None]], examples: int =
     configure_cpu()  # denormal flushing (deep plain nets) and threads that fit the machine's load
     data = load_dataset(first.dataset, seed=first.seed, train_limit=first.train_limit)
     images = data.test_x[:examples]                                   # (N, C, H, W)
-    classes = [f"{int(c)}" for c in data.test_y[:paths]]
+    classes = [f"test image {i + 1} (class {int(c)})" for i, c in enumerate(data.test_y[:paths])]
     reports = []
     for config, model in runs:
         if model is not None:
@@ -349,6 +349,11 @@ def _stage_lines(fig: go.Figure, report: DriftReport, cols: int, offset: float =
                 fig.add_vline(x=k + offset, line=dict(color="gray", dash="dash", width=1), row=1, col=col)
 
 
+def _block_axis(fig: go.Figure, report: DriftReport) -> None:
+    """Whole-number block ticks, about ten of them whatever the depth."""
+    fig.update_xaxes(title_text="block (dashed: new stage)", tick0=1, dtick=max(1, round(len(report.blocks) / 10)))
+
+
 def _layout(fig: go.Figure, height: int = 460) -> go.Figure:
     fig.update_layout(font=FONT, height=height, margin=dict(l=60, r=20, t=60, b=60),
                       legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0), template="plotly_white")
@@ -368,7 +373,7 @@ def change_figure(reports: list[DriftReport]) -> go.Figure:
         fig.add_scatter(x=x, y=r.rel_change, name=r.label, legendgroup=r.label, mode="lines+markers",
                         line=_style(r), hovertext=r.blocks, row=1, col=2)
     _stage_lines(fig, reports[0], 2)
-    fig.update_xaxes(title_text="block (dashed: new stage)")
+    _block_axis(fig, reports[0])
     fig.update_yaxes(title_text="ratio of norms (dimensionless)", rangemode="tozero")
     return _layout(fig)
 
@@ -380,7 +385,7 @@ def similarity_figure(reports: list[DriftReport]) -> go.Figure:
         fig.add_scatter(x=list(range(1, len(r.blocks) + 1)), y=r.cosine, name=r.label, mode="lines+markers",
                         line=_style(r), hovertext=r.blocks)
     _stage_lines(fig, reports[0], 1)
-    fig.update_xaxes(title_text="block (dashed: new stage)")
+    _block_axis(fig, reports[0])
     fig.update_yaxes(title_text="cosine(x<sub>l−1</sub>, x<sub>l</sub>)", range=[0, 1.02])
     return _layout(fig, height=420)
 
@@ -415,7 +420,7 @@ def trajectory_figure(plain: DriftReport, residual: DriftReport) -> go.Figure:
                 xs, ys = [p[0] for p in path], [p[1] for p in path]
                 sizes = [8] * len(path)
                 sizes[0] = 14  # start of the stage drawn bigger
-                fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=f"example {r.trajectory_labels[e]}",
+                fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=r.trajectory_labels[e],
                                 legendgroup=str(e), showlegend=row == 1 and col == 1,
                                 line=dict(color=color, width=2), marker=dict(size=sizes, color=color),
                                 hovertext=[f"step {k}" for k in range(len(path))], row=row, col=col)

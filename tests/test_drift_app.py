@@ -82,6 +82,17 @@ def test_page_shows_init_at_once_then_trains_and_compares(home):
     again = open_page({"depth": "8", "width": "8", "epochs": "1"})
     assert len(again.dataframe[0].value) == 4
     assert not [b for b in again.button if b.key == "drift_train"]
+    # the same runs picked by hand from the store
+    picked = open_page({"source": "Pick stored runs", "paths": "2"})
+    assert not picked.exception and not picked.error
+    assert [s.value for s in picked.selectbox if s.key in ("plain_run", "residual_run")] == [1, 2]
+    assert list(picked.dataframe[0].value["net"]) == list(table["net"])
+
+
+def test_page_picking_from_an_empty_store_says_what_to_do(home):
+    at = open_page({"source": "Pick stored runs"})
+    assert not at.exception
+    assert "needs a finished plain run and a finished residual run" in at.error[0].value
 
 
 def test_page_in_browser(app_url, page):
