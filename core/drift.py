@@ -223,7 +223,7 @@ class DriftReport:
     response_names: list[str]
     response_std: list[float]
     trajectory: dict[int, list]         # {stage: [example][step][x, y]}
-    trajectory_labels: list[str]        # one per trajectory example (its class)
+    trajectory_labels: list[str]        # legend name of each example followed
 
     @property
     def blocks(self) -> list[str]:
@@ -241,8 +241,8 @@ class DriftReport:
         return out
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "examples": self.examples, "residual": self.residual, "trained": self.trained,
-                "summary": self.summary(), "layers": self.layers, "stages": self.stages,
+        return {"label": self.label, "examples": self.examples, "residual": self.residual,
+                "trained": self.trained, "summary": self.summary(), "layers": self.layers, "stages": self.stages,
                 "rel_change": self.rel_change, "cosine": self.cosine, "branch_ratio": self.branch_ratio,
                 "cka": self.cka, "response_names": self.response_names, "response_std": self.response_std,
                 "trajectory": {str(k): v for k, v in self.trajectory.items()},
@@ -250,23 +250,23 @@ class DriftReport:
 
 
 def analyse(model: CifarNet, images: Tensor, label: str, trained: bool,
-            classes: list[str] | None = None, paths: int = 4) -> DriftReport:
+            image_names: list[str] | None = None, paths: int = 4) -> DriftReport:
     """All drift analyses of `model` on `images` (N, C, H, W) from one forward pass.
 
-    `classes`: a legend name per image (only the first `paths` are used, to label the trajectories).
+    The first `paths` images are followed through depth; `image_names` labels them in legends.
     """
     if not isinstance(model, CifarNet):
         raise TypeError(f"drift analyses need a CifarNet, got {type(model).__name__}")
     trace = gather(model, images)
     change, cosine = consecutive_change(trace)
     count = min(paths, images.shape[0])
+    names = image_names[:count] if image_names is not None else [f"image {i + 1}" for i in range(count)]
     return DriftReport(
-        label=label, examples=images.shape[0], residual=model.residual, trained=trained, layers=trace.names, stages=trace.stages,
-        cka=linear_cka(trace.states).tolist(), rel_change=change, cosine=cosine,
-        branch_ratio=branch_ratio(trace) if model.residual else None,
+        label=label, examples=images.shape[0], residual=model.residual, trained=trained,
+        layers=trace.names, stages=trace.stages, cka=linear_cka(trace.states).tolist(),
+        rel_change=change, cosine=cosine, branch_ratio=branch_ratio(trace) if model.residual else None,
         response_names=trace.response_names, response_std=trace.response_std,
-        trajectory=trajectories(trace, count),
-        trajectory_labels=list(classes[:count]) if classes is not None else [f"image {i + 1}" for i in range(count)],
+        trajectory=trajectories(trace, count), trajectory_labels=list(names),
     )
 
 
@@ -308,14 +308,14 @@ def analyse_runs(runs: list[tuple[RunConfig, nn.Module | None]], examples: int =
     configure_cpu()  # denormal flushing (deep plain nets) and threads that fit the machine's load
     data = load_dataset(first.dataset, seed=first.seed, train_limit=first.train_limit)
     images = data.test_x[:examples]                                   # (N, C, H, W)
-    classes = [f"test image {i + 1} (class {int(c)})" for i, c in enumerate(data.test_y[:paths])]
+    names = [f"test image {i + 1} (class {int(c)})" for i, c in enumerate(data.test_y[:paths])]
     reports = []
     for config, model in runs:
         if model is not None:
-            reports.append(analyse(model.cpu().eval(), images, f"{config.label} · trained", True, classes, paths))
+            reports.append(analyse(model.cpu().eval(), images, f"{config.label} · trained", True, names, paths))
         # BN statistics of the untrained net from a training batch, as its first step would see them
         init = calibrate_batchnorm(initial_model(config), data.train_x[:1024])
-        reports.append(analyse(init, images, f"{config.label} · at init", False, classes, paths))
+        reports.append(analyse(init, images, f"{config.label} · at init", False, names, paths))
     return reports
 
 
@@ -363,8 +363,8 @@ def _layout(fig: go.Figure, height: int = 460) -> go.Figure:
 
 def change_figure(reports: list[DriftReport]) -> go.Figure:
     """Per-block ||F(x)||/||x|| (residual nets) and relative change of the representation."""
-    fig = make_subplots(1, 2, subplot_titles=("Residual branch ‖F(x)‖ / ‖x‖",
-                                              "Relative change ‖x<sub>l</sub> − x<sub>l−1</sub>‖ / ‖x<sub>l−1</sub>‖"))
+    change = "Relative change ‖x<sub>l</sub> − x<sub>l−1</sub>‖ / ‖x<sub>l−1</sub>‖"
+    fig = make_subplots(1, 2, subplot_titles=("Residual branch ‖F(x)‖ / ‖x‖", change))
     for r in reports:
         x = list(range(1, len(r.blocks) + 1))
         if r.branch_ratio is not None:

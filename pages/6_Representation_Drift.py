@@ -99,8 +99,11 @@ def pick_stored_runs() -> tuple[int, int]:
                         "train a pair here or on the Plain vs Residual page first")
 
     def describe(runs):
-        return lambda i: (f"#{i} {runs[i].label}, {runs[i].epochs_done} epochs"
-                          + (f", test error {runs[i].final_test_error:.1%}" if runs[i].final_test_error is not None else ""))
+        def name(i):
+            error = runs[i].final_test_error
+            return f"#{i} {runs[i].label}, {runs[i].epochs_done} epochs" + (
+                f", test error {error:.1%}" if error is not None else "")
+        return name
 
     left, right = st.columns(2)
     plain_id = left.selectbox("Plain run", list(plain), format_func=describe(plain), key="plain_run",

@@ -94,7 +94,7 @@ def test_trajectories_follow_each_stage(images):
 def test_residual_nets_drift_less_than_plain_at_init(images, preact):
     reports = {}
     for kind in ("plain", "resnet"):
-        model = drift.calibrate_batchnorm(net(kind, depth=20, preact=preact), images)
+        model = drift.calibrate_batchnorm(net(kind, depth=14, preact=preact), images)
         reports[kind] = drift.analyse(model, images, kind, trained=False).summary()
     assert reports["resnet"]["mean_rel_change"] < reports["plain"]["mean_rel_change"]
     assert reports["resnet"]["mean_cosine"] > reports["plain"]["mean_cosine"]
@@ -102,7 +102,7 @@ def test_residual_nets_drift_less_than_plain_at_init(images, preact):
 
 def test_report_and_figures(images):
     reports = [drift.analyse(drift.calibrate_batchnorm(net(kind), images), images, label, trained=trained,
-                             classes=[str(i) for i in range(64)], paths=2)
+                             image_names=[str(i) for i in range(64)], paths=2)
                for kind, label, trained in (("plain", "plain-14", True), ("resnet", "ResNet-14", True),
                                             ("plain", "plain-14 init", False), ("resnet", "ResNet-14 init", False))]
     d = reports[1].to_dict()
@@ -124,3 +124,12 @@ def test_report_and_figures(images):
 def test_analyse_rejects_other_nets(images):
     with pytest.raises(TypeError):
         drift.analyse(torch.nn.Conv2d(1, 1, 3), images, "conv", trained=False)
+
+
+def test_initial_model_is_the_engines_starting_point():
+    from core.train import PairedTrainer, RunConfig
+
+    config = RunConfig(net="resnet", depth=8, width=4, seed=3)
+    engine = PairedTrainer([config]).runs[0].model.state_dict()
+    ours = drift.initial_model(config).state_dict()
+    assert all(torch.equal(engine[k].cpu(), ours[k]) for k in engine)
