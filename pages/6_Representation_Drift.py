@@ -4,10 +4,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core import drift
+from core.data import load_dataset
 from core.errors import UserError
 from core.runs import RunStore
 from core.train import PairedTrainer, RunConfig, check_config, format_duration
-from core.data import load_dataset
 from ui.page import setup, show_user_error
 
 setup("Representation Drift", "🌊")
@@ -61,9 +61,7 @@ def stored_pair(configs: list[RunConfig]) -> tuple[int, ...] | None:
 @st.fragment(run_every=0.5)
 def training_panel() -> None:
     """Trains the pair in half-second chunks, so the progress bar moves and Stop answers at once."""
-    trainer = st.session_state.get("drift_trainer")
-    if trainer is None:
-        return
+    trainer = st.session_state["drift_trainer"]
     try:
         done = trainer.advance(max_seconds=0.4)
     except UserError as exc:
@@ -135,7 +133,8 @@ try:
             right.info(f"Showing the nets **at initialisation**. Train {configs[0].label} and "
                        f"{configs[1].label} ({epochs} epochs, {estimate.describe()} each) to compare the "
                        "trained nets too; the runs are stored and replay instantly next time.")
-        training_panel()
+        else:
+            training_panel()  # ticks only while a training runs
 except UserError as exc:
     show_user_error(exc)
     st.stop()
