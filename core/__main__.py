@@ -36,7 +36,8 @@ def cmd_train(args) -> None:
     ids = run_comparison(args.runs.split(","), save=args.save, json_lines=args.json, dataset=args.dataset,
                          width=args.width, epochs=args.epochs, seed=args.seed, lr=args.lr,
                          batch_size=args.batch_size, preact=args.preact, shortcut=args.shortcut,
-                         final_survival=args.final_survival, device=args.device, train_limit=args.train_limit)
+                         final_survival=args.final_survival, device=args.device, train_limit=args.train_limit,
+                         warmup=args.warmup, schedule=args.schedule)
     if ids:
         print(f"saved runs {', '.join(map(str, ids))} to the run store", file=sys.stderr)
 
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shortcut", choices=("A", "B"), default="A")
     p.add_argument("--final-survival", type=float, default=1.0, help="stochastic depth (1.0 = off)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--warmup", default="auto", choices=("auto", "on", "off"),
+                   help="lr/10 until training error < 80%% (auto: depth >= 110, as in the paper)")
+    p.add_argument("--schedule", default="step", choices=("step", "cosine", "constant"))
     p.add_argument("--train-limit", type=int, default=None, help="train on a subset of this many images")
     p.add_argument("--save", action="store_true", help="keep the runs in the run store")
     p.add_argument("--json", action="store_true", help="one JSON object per run per epoch")
