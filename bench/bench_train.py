@@ -23,7 +23,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from core.data import Dataset, load_dataset  # noqa: E402
-from core.train import PairedTrainer, RunConfig, build_model, configure_cpu, epoch_plan  # noqa: E402
+from core.train import PairedTrainer, RunConfig, build_model, configure_cpu, default_lr, epoch_plan  # noqa: E402
 
 FOUR = ["cifar-plain-20", "cifar-plain-56", "cifar-resnet-20", "cifar-resnet-56"]
 
@@ -50,7 +50,7 @@ def hand_run(config: RunConfig, data: Dataset) -> float:
     bs = config.batch_size
     steps = len(y_all) // bs
     for epoch in range(config.epochs):
-        order, _, _ = epoch_plan(len(y_all), config.seed, epoch, False, 0)
+        order, _, _ = epoch_plan(len(y_all), config.seed, epoch, False)
         model.train()
         for i in range(steps):
             frac = (epoch * steps + i) / (steps * config.epochs)
@@ -82,21 +82,21 @@ def main() -> None:
     data = load_dataset("digits")
 
     if not args.skip_comparison:
-        configs = [RunConfig.from_arch(n, epochs=8, width=16, device=args.device) for n in FOUR]
+        configs = [RunConfig.from_arch(n, epochs=8, width=16, lr=default_lr("digits"), device=args.device) for n in FOUR]
         PairedTrainer(configs, data)  # first-use costs (optimizer import, kernels) out of the timing
         start = time.perf_counter()
         trainer = PairedTrainer(configs, data)
         while not trainer.advance(max_seconds=0.5):
             pass
         total = time.perf_counter() - start
-        print(f"four-run comparison (digits, 8 epochs, width 16, batch 64): {total:.1f} s wall")
+        print(f"four-run comparison (digits, 8 epochs, width 16, batch 128, lr 0.02): {total:.1f} s wall")
         for r in trainer.runs:
             e = r.history.epochs[-1]
             print(f"  {r.config.label:<10} train err {100 * e['train_error']:5.1f}%  test err "
                   f"{100 * e['test_error']:5.1f}%  {e['seconds']:5.1f} s  {e['images_per_s']:6.0f} img/s")
 
     for name in ("cifar-plain-20", "cifar-resnet-56"):
-        config = RunConfig.from_arch(name, epochs=args.epochs, device=args.device)
+        config = RunConfig.from_arch(name, epochs=args.epochs, lr=default_lr("digits"), device=args.device)
         engine, hand = [], []
         for _ in range(args.repeats):  # alternate so load drifts hit both alike
             engine.append(engine_run(config, data))
