@@ -31,12 +31,14 @@ def cmd_list(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from core.train import run_comparison
+    from core.train import default_lr, run_comparison
 
     ids = run_comparison(args.runs.split(","), save=args.save, json_lines=args.json, dataset=args.dataset,
-                         width=args.width, epochs=args.epochs, seed=args.seed, lr=args.lr,
+                         width=args.width, epochs=args.epochs, seed=args.seed,
+                         lr=default_lr(args.dataset) if args.lr is None else args.lr,
                          batch_size=args.batch_size, preact=args.preact, shortcut=args.shortcut,
-                         final_survival=args.final_survival, device=args.device, train_limit=args.train_limit)
+                         final_survival=args.final_survival, device=args.device, train_limit=args.train_limit,
+                         warmup=args.warmup, schedule=args.schedule)
     if ids:
         print(f"saved runs {', '.join(map(str, ids))} to the run store", file=sys.stderr)
 
@@ -62,12 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=None, help="default: 0.02 on digits, 0.1 (the paper's) otherwise")
+    p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--preact", action="store_true", help="pre-activation blocks")
     p.add_argument("--shortcut", choices=("A", "B"), default="A")
     p.add_argument("--final-survival", type=float, default=1.0, help="stochastic depth (1.0 = off)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--warmup", default="auto", choices=("auto", "on", "off"),
+                   help="lr/10 until training error < 80%% (auto: depth >= 110, as in the paper)")
+    p.add_argument("--schedule", default="step", choices=("step", "cosine", "constant"))
     p.add_argument("--train-limit", type=int, default=None, help="train on a subset of this many images")
     p.add_argument("--save", action="store_true", help="keep the runs in the run store")
     p.add_argument("--json", action="store_true", help="one JSON object per run per epoch")

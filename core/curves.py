@@ -122,6 +122,6 @@ def degradation_summary(runs: Runs) -> str | None:
         if len(depths) >= 2:
             lo, hi = depths[0], depths[-1]
             a, b = finals[(net, lo)], finals[(net, hi)]
-            verdict = "worse" if b > a + 0.5 else "better" if b < a - 0.5 else "about the same"
-            parts.append(f"{name}-{hi} trains {verdict} than {name}-{lo} ({b:.1f}% vs {a:.1f}% training error)")
+            verdict = "worse than" if b > a + 0.5 else "better than" if b < a - 0.5 else "as well as"
+            parts.append(f"{name}-{hi} trains {verdict} {name}-{lo} ({b:.1f}% vs {a:.1f}% training error)")
     return "; ".join(parts) + "." if parts else None

@@ -29,7 +29,7 @@ from core.data import load_dataset
 from core.errors import UserError
 from core.nets.cifar import CifarNet
 from core.runs import RunStore
-from core.train import RunConfig, build_model, configure_cpu, run_comparison
+from core.train import RunConfig, build_model, configure_cpu, default_lr, run_comparison
 
 PCA_EXAMPLES = 256        # examples each stage's PCA is fitted on (plenty for 2 components)
 FONT = dict(size=16)
@@ -451,7 +451,8 @@ def std_figure(reports: list[DriftReport]) -> go.Figure:
 def parse_spec(spec: str) -> tuple[list[str], dict]:
     """'depth=20,width=16,preact=true,epochs=4' -> (["cifar-plain-20", "cifar-resnet-20"], overrides).
 
-    Keys are RunConfig fields; values take the type of the field's default. `net=resnet` trains one net.
+    Keys are RunConfig fields; values take the type of the field's default. `net=resnet` trains one net;
+    the learning rate defaults to the engine's choice for the dataset, as `python -m core train`.
     """
     types = {f.name: type(f.default) for f in fields(RunConfig)}
     types["train_limit"] = int
@@ -473,6 +474,7 @@ def parse_spec(spec: str) -> tuple[list[str], dict]:
             raise UserError(f"bad value {value!r} for {key} in the training spec (expects {kind.__name__})") from None
     nets = [values.pop("net")] if "net" in values else ["plain", "resnet"]
     depth = values.pop("depth", RunConfig.depth)
+    values.setdefault("lr", default_lr(values.get("dataset", RunConfig.dataset)))
     return [f"cifar-{net}-{depth}" for net in nets], values
 
 

@@ -10,7 +10,7 @@ from core.curves import curve_figure, degradation_summary, gradient_flow_figure,
 from core.data import DATASETS
 from core.errors import UserError
 from core.runs import RunStore
-from core.train import PairedTrainer, RunConfig, check_config, format_duration
+from core.train import PairedTrainer, RunConfig, check_config, default_lr, format_duration
 from ui.page import setup, show_user_error
 
 setup("Plain vs Residual", "📉")
@@ -19,7 +19,8 @@ DEPTHS = [8, 14, 20, 26, 32, 44, 56, 110]
 TICK_SECONDS = 0.5  # training per fragment run: Stop acts within about this long
 PRESETS = {  # widget key -> value
     "Degradation demo (digits, offline)": dict(pvr_depths=(20, 56), pvr_custom_depth=0, pvr_width=16,
-                                               pvr_epochs=8, pvr_lr=0.1, pvr_batch=64, pvr_dataset="digits",
+                                               pvr_epochs=8, pvr_lr=default_lr("digits"), pvr_batch=128,
+                                               pvr_dataset="digits",
                                                pvr_preact=False, pvr_shortcut="A", pvr_limit=0),
     "ResNet paper, CIFAR-10 figure (plain-20/56 vs ResNet-20/56)": dict(
         pvr_depths=(20, 56), pvr_custom_depth=0, pvr_width=16, pvr_epochs=164, pvr_lr=0.1, pvr_batch=128,
@@ -32,7 +33,7 @@ def apply_preset(name: str) -> None:
     ss.update(PRESETS[name])
 
 
-st.title("📉 Plain vs Residual")
+st.title("Plain vs Residual")
 st.markdown(
     "Train a **plain** net and a **residual** net of the same depths side by side — same data, same "
     "batch order, same initial weights. The deeper plain net ends with a *higher training error* than the "
@@ -43,10 +44,8 @@ st.markdown(
 # ---------------------------------------------------------------- controls (sidebar, bound to the URL)
 with st.sidebar:
     st.header("Comparison")
-    preset_columns = st.columns(2)
-    for column, (name, label) in zip(preset_columns, zip(PRESETS, ("Degradation demo", "Paper figure"))):
-        column.button(label, key=f"pvr_preset_{label}", help=name, on_click=apply_preset, args=(name,),
-                      width="stretch")
+    for i, name in enumerate(PRESETS):
+        st.button(name, key=f"pvr_preset_{i}", on_click=apply_preset, args=(name,), width="stretch")
     depths = st.select_slider("Depths (shallow, deep)", DEPTHS, value=DEFAULTS["pvr_depths"], key="pvr_depths",
                               bind="query-params", help="CIFAR-family depths 6n+2; each gets a plain and a residual run")
     custom_depth = st.number_input("Custom deep depth (0 = off)", 0, 100_000, DEFAULTS["pvr_custom_depth"], step=6,
@@ -55,7 +54,7 @@ with st.sidebar:
     width = st.select_slider("Width (stage-1 channels)", [4, 8, 16, 32, 64], value=DEFAULTS["pvr_width"],
                              key="pvr_width", bind="query-params")
     epochs = st.slider("Epochs", 1, 200, DEFAULTS["pvr_epochs"], key="pvr_epochs", bind="query-params")
-    lr = st.select_slider("Learning rate", [0.01, 0.02, 0.05, 0.1, 0.2, 0.5], value=DEFAULTS["pvr_lr"],
+    lr = st.select_slider("Learning rate", [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], value=DEFAULTS["pvr_lr"],
                           key="pvr_lr", bind="query-params", help="Divided by 10 at 50% and 75% of training")
     dataset = st.selectbox("Dataset", list(DATASETS), index=0, key="pvr_dataset", bind="query-params",
                            format_func=lambda name: DATASETS[name])
@@ -115,23 +114,22 @@ def resume() -> None:
     ss.pvr_running, ss.pvr_view = True, "live"
 
 
-with st.sidebar:
-    if settings_error:
-        show_user_error(settings_error)
-    else:
-        total = sum(e.seconds for e in estimates)
-        memory = max(e.memory_bytes for e in estimates)
-        st.caption(f"Estimated on this machine: **{format_duration(total)}** for {len(configs)} runs, "
-                   f"{memory / 2**20:,.0f} MiB peak per run.")
-        if total > 600:
-            st.warning(f"This comparison would take about {format_duration(total)} here; fewer epochs, "
-                       "a smaller depth or width, or a GPU make it a live demo.", icon="⏳")
-    buttons = st.columns(3)
-    buttons[0].button("▶ Start", key="pvr_start", type="primary", on_click=start,
-                      disabled=running or settings_error is not None, width="stretch")
-    buttons[1].button("■ Stop", key="pvr_stop", on_click=stop, disabled=not running, width="stretch")
-    buttons[2].button("↻ Resume", key="pvr_resume", on_click=resume, width="stretch",
-                      disabled=running or trainer is None or trainer.done)
+buttons = st.columns([1, 1, 1, 3])
+buttons[0].button("▶ Start", key="pvr_start", type="primary", on_click=start,
+                  disabled=running or settings_error is not None, width="stretch")
+buttons[1].button("■ Stop", key="pvr_stop", on_click=stop, disabled=not running, width="stretch")
+buttons[2].button("↻ Resume", key="pvr_resume", on_click=resume, width="stretch",
+                  disabled=running or trainer is None or trainer.done)
+if settings_error:
+    show_user_error(settings_error)
+else:
+    total = sum(e.seconds for e in estimates)
+    memory = max(e.memory_bytes for e in estimates)
+    buttons[3].caption(f"{len(configs)} runs: {', '.join(c.label for c in configs)} · estimated "
+                       f"**{format_duration(total)}** on this machine, {memory / 2**20:,.0f} MiB peak per run")
+    if total > 600:
+        st.warning(f"This comparison would take about {format_duration(total)} here; fewer epochs, "
+                   "a smaller depth or width, or a GPU make it a live demo.", icon="⏳")
 
 if ss.get("pvr_start_error"):
     show_user_error(UserError(ss.pvr_start_error))

@@ -7,7 +7,7 @@ from core import drift
 from core.data import load_dataset
 from core.errors import UserError
 from core.runs import RunStore
-from core.train import PairedTrainer, RunConfig, check_config, format_duration
+from core.train import PairedTrainer, RunConfig, check_config, default_lr, format_duration
 from ui.page import setup, show_user_error
 
 setup("Representation Drift", "🌊")
@@ -36,7 +36,8 @@ epochs = c3.slider("Epochs", 1, 30, 8, key="epochs", bind="query-params", disabl
 paths = c4.slider("Examples followed", 1, len(drift.EXAMPLE_COLORS), 4, key="paths", bind="query-params")
 preact = c5.toggle("Pre-activation blocks", key="preact", bind="query-params", disabled=picking,
                    help="BN-ReLU-conv ordering (He et al., Identity mappings): no ReLU after the addition.")
-configs = [RunConfig(net=net, depth=depth, width=width, preact=preact, epochs=epochs) for net in ("plain", "resnet")]
+configs = [RunConfig(net=net, depth=depth, width=width, preact=preact, epochs=epochs, lr=default_lr("digits"))
+           for net in ("plain", "resnet")]  # the Plain vs Residual page's defaults: its runs are reused
 
 
 @st.cache_data(max_entries=8, show_spinner="Analysing the stored runs (one forward pass per net)…")
