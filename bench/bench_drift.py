@@ -96,7 +96,7 @@ def main():
         print(f"\n== ResNet-56, {EXAMPLES} examples, {title}: {layers} layers, {len(pairs)} pairs")
         print(f"one pass, all activations : {t_gather:7.3f} s  (median of {repeats})")
         print(f"vectorised linear CKA     : {t_cka:7.3f} s")
-        print(f"CKA matrix, end to end    : {t_fast:7.3f} s  (target <= 5 s)")
+        print(f"CKA matrix, end to end    : {t_fast:7.3f} s  (target on the default data: <= 5 s)")
         extrapolated = "" if sample is None else f"  (timed on {len(picked)} pairs, extrapolated)"
         print(f"naive: pass + CKA per pair: {t_naive:7.3f} s{extrapolated}")
         print(f"speed-up                  : {t_naive / t_fast:7.1f}x   max |CKA difference| {diff:.2e}")
