@@ -101,7 +101,6 @@ def start() -> None:
         return
     ss.pvr_start_error, ss.pvr_running, ss.pvr_saved_ids = None, True, []
     ss.pvr_tag = f"{time.strftime('%Y-%m-%d %H:%M')} {', '.join(c.label for c in configs)} #{uuid.uuid4().hex[:6]}"
-    ss.pvr_started = time.time()
 
 
 def stop() -> None:
