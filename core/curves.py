@@ -103,7 +103,9 @@ def summary_rows(runs: Runs) -> list[dict]:
     rows = []
     for config, history in runs:
         last = history.epochs[-1] if history.epochs else {}
+        init = history.grad_norms[0]["norms"] if history.grad_norms else None
         rows.append({"run": config.label, "epochs": f"{len(history.epochs)}/{config.epochs}",
+                     "gradient spread at init (max/min)": round(max(init) / min(init), 1) if init else None,
                      "train error %": round(100 * last["train_error"], 2) if last else None,
                      "test error %": round(100 * last["test_error"], 2) if last else None,
                      "train loss": round(last["train_loss"], 4) if last else None,
