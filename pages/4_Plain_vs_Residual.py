@@ -11,6 +11,7 @@ from core.data import DATASETS
 from core.errors import UserError
 from core.runs import RunStore
 from core.train import PairedTrainer, RunConfig, check_config, default_lr, format_duration
+from ui.figures import show
 from ui.page import setup, show_user_error
 
 setup("Plain vs Residual", "📉")
@@ -157,20 +158,24 @@ def show_results(runs, running_now: bool) -> None:
     if summary and finished:
         st.success(summary, icon="📉")
     top = st.columns(2)
-    top[0].plotly_chart(curve_figure(runs, "train_error"), key="pvr_fig_train_error")
-    top[1].plotly_chart(curve_figure(runs, "test_error"), key="pvr_fig_test_error")
+    with top[0]:
+        show(curve_figure(runs, "train_error"), key="pvr_fig_train_error", name="training_error")
+    with top[1]:
+        show(curve_figure(runs, "test_error"), key="pvr_fig_test_error", name="test_error")
     bottom = st.columns(2)
     epochs_done = max(len(h.epochs) for _, h in runs)
     snapshot = None
     if not running_now and epochs_done > 1:
         snapshot = bottom[0].slider("Gradient snapshot after epoch", 1, epochs_done, epochs_done, key="pvr_snapshot")
-    bottom[0].plotly_chart(gradient_flow_figure(runs, snapshot), key="pvr_fig_grad")
+    with bottom[0]:
+        show(gradient_flow_figure(runs, snapshot), key="pvr_fig_grad", name="gradient_flow")
     bottom[0].caption("Norm of each layer's weight gradient on one batch. In a deep plain net it spans orders "
                       "of magnitude across the layers — at initialisation it explodes towards the input (BatchNorm "
                       "does that in deep plain stacks), once training settles the early layers get the smallest "
                       "share. The shortcuts of a residual net keep every layer's gradient within a narrow band "
                       "(the table's *spread* column).")
-    bottom[1].plotly_chart(curve_figure(runs, "train_loss"), key="pvr_fig_loss")
+    with bottom[1]:
+        show(curve_figure(runs, "train_loss"), key="pvr_fig_loss", name="training_loss")
     st.dataframe(summary_rows(runs), hide_index=True, width="stretch")
 
 
