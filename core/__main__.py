@@ -30,6 +30,39 @@ def cmd_list(args) -> None:
         print(f"{a.name:<{width}}  {a.family:<22} {'x'.join(map(str, a.input_size))}")
 
 
+def parse_input(text: str | None):
+    if text is None:
+        return None
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise UserError(f"--input must be three whole numbers C,H,W (e.g. 3,224,224); got {text!r}") from None
+
+
+def parse_options(pairs: list[str]) -> dict:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UserError(f"--set takes KEY=VALUE (e.g. width=32); got {pair!r}")
+        options[key] = int(value) if value.lstrip("-").isdigit() else {"true": True, "false": False}.get(value.lower(), value)
+    return options
+
+
+def cmd_count(args) -> None:
+    from core.profile import profile
+
+    result = profile(args.arch, parse_input(args.input), **parse_options(args.set))
+    if args.json:
+        print(json.dumps(result.to_json()))
+        return
+    table = result.table()[["name", "type", "stage", "detail", "output_shape", "params", "macs"]]
+    print(table.to_string(index=False, formatters={"params": "{:,}".format, "macs": "{:,}".format}))
+    c, h, w = result.input_size
+    print(f"\n{result.arch} at {c}x{h}x{w}: {result.total_macs:,} MACs ({result.total_macs / 1e9:.3f} G), "
+          f"{result.total_params:,} params ({result.total_params / 1e6:.2f} M), depth {result.depth}")
+
+
 def cmd_train(args) -> None:
     from core.train import default_lr, run_comparison
 
@@ -56,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="zoo names with family and default input")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("count", help="per-layer multiply-accumulates (MACs) and parameters, with totals")
+    p.add_argument("arch")
+    p.add_argument("--input", help="C,H,W (default: the architecture's own input size)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="constructor option, e.g. --set width=32 --set shortcut=B (CIFAR nets)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_count)
 
     p = sub.add_parser("train", help="train CIFAR-family nets side by side (same data order and seed)")
     p.add_argument("--runs", default="cifar-plain-20,cifar-plain-56,cifar-resnet-20,cifar-resnet-56",

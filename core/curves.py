@@ -63,7 +63,9 @@ def curve_figure(runs: Runs, metric: str) -> go.Figure:
             y = [scale * e[metric] for e in history.epochs]
             mode = "lines+markers"
         fig.add_trace(go.Scatter(x=x, y=y, mode=mode, name=config.label, line=dict(width=3, **styles[i])))
-    return _layout(fig, title, "epoch", y_title, log_y=metric == "train_loss")
+    fig = _layout(fig, title, "epoch", y_title, log_y=metric == "train_loss")
+    # the whole run on the x axis from the start, so live curves grow into a fixed frame
+    return fig.update_xaxes(range=[0, max((c.epochs for c, _ in runs), default=1)])
 
 
 def gradient_flow_figure(runs: Runs, epoch: int | None = None) -> go.Figure:
@@ -101,7 +103,9 @@ def summary_rows(runs: Runs) -> list[dict]:
     rows = []
     for config, history in runs:
         last = history.epochs[-1] if history.epochs else {}
+        init = history.grad_norms[0]["norms"] if history.grad_norms else None
         rows.append({"run": config.label, "epochs": f"{len(history.epochs)}/{config.epochs}",
+                     "gradient spread at init (max/min)": round(max(init) / min(init), 1) if init else None,
                      "train error %": round(100 * last["train_error"], 2) if last else None,
                      "test error %": round(100 * last["test_error"], 2) if last else None,
                      "train loss": round(last["train_loss"], 4) if last else None,

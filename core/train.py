@@ -247,7 +247,8 @@ def check_config(config: RunConfig, data: Dataset | None = None) -> Estimate:
     if cost.memory_bytes > 0.8 * _available_memory():
         raise UserError(f"too big for this machine ({_available_memory() / 2**30:.0f} GiB): {what}; "
                         f"lower the batch size, width or depth")
-    if cost.seconds > MAX_SECONDS:
+    on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+    if on_cpu and cost.seconds > MAX_SECONDS:  # the estimate is calibrated on the CPU
         raise UserError(f"too slow for this machine: {what}; lower epochs, depth or width")
     return cost
 

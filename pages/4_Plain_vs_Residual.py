@@ -11,6 +11,7 @@ from core.data import DATASETS
 from core.errors import UserError
 from core.runs import RunStore
 from core.train import PairedTrainer, RunConfig, check_config, default_lr, format_duration
+from ui.figures import show
 from ui.page import setup, show_user_error
 
 setup("Plain vs Residual", "📉")
@@ -101,13 +102,26 @@ def start() -> None:
         return
     ss.pvr_start_error, ss.pvr_running, ss.pvr_saved_ids = None, True, []
     ss.pvr_tag = f"{time.strftime('%Y-%m-%d %H:%M')} {', '.join(c.label for c in configs)} #{uuid.uuid4().hex[:6]}"
-    ss.pvr_started = time.time()
 
 
 def stop() -> None:
     ss.pvr_running = False
     if ss.get("pvr_trainer") is not None:
         store_runs("stopped")
+
+
+def replay(run_ids: list[int], name: str) -> None:
+    store = RunStore()  # histories only: no weights to load, so a replay is instant
+    ss.pvr_replay = [(r.config, r.history) for r in (store.load(i, with_model=False) for i in run_ids)]
+    ss.pvr_replay_name, ss.pvr_view = name, "replay"
+
+
+def delete(run_ids: list[int]) -> None:
+    store = RunStore()
+    for run_id in run_ids:
+        store.delete(run_id)
+    if ss.get("pvr_view") == "replay":
+        ss.pvr_view = "live"
 
 
 def resume() -> None:
@@ -144,18 +158,24 @@ def show_results(runs, running_now: bool) -> None:
     if summary and finished:
         st.success(summary, icon="📉")
     top = st.columns(2)
-    top[0].plotly_chart(curve_figure(runs, "train_error"), key="pvr_fig_train_error")
-    top[1].plotly_chart(curve_figure(runs, "test_error"), key="pvr_fig_test_error")
+    with top[0]:
+        show(curve_figure(runs, "train_error"), key="pvr_fig_train_error", name="training_error")
+    with top[1]:
+        show(curve_figure(runs, "test_error"), key="pvr_fig_test_error", name="test_error")
     bottom = st.columns(2)
     epochs_done = max(len(h.epochs) for _, h in runs)
     snapshot = None
     if not running_now and epochs_done > 1:
         snapshot = bottom[0].slider("Gradient snapshot after epoch", 1, epochs_done, epochs_done, key="pvr_snapshot")
-    bottom[0].plotly_chart(gradient_flow_figure(runs, snapshot), key="pvr_fig_grad")
-    bottom[0].caption("Norm of each layer's weight gradient on one batch. In a deep plain net it changes by "
-                      "orders of magnitude from layer to layer; the shortcuts of a residual net carry the "
-                      "gradient to every layer at a similar size.")
-    bottom[1].plotly_chart(curve_figure(runs, "train_loss"), key="pvr_fig_loss")
+    with bottom[0]:
+        show(gradient_flow_figure(runs, snapshot), key="pvr_fig_grad", name="gradient_flow")
+    bottom[0].caption("Norm of each layer's weight gradient on one batch. In a deep plain net it spans orders "
+                      "of magnitude across the layers — at initialisation it explodes towards the input (BatchNorm "
+                      "does that in deep plain stacks), once training settles the early layers get the smallest "
+                      "share. The shortcuts of a residual net keep every layer's gradient within a narrow band "
+                      "(the table's *spread* column).")
+    with bottom[1]:
+        show(curve_figure(runs, "train_loss"), key="pvr_fig_loss", name="training_loss")
     st.dataframe(summary_rows(runs), hide_index=True, width="stretch")
 
 
@@ -202,18 +222,11 @@ with st.expander("Stored runs: replay a comparison", expanded=False):
         names = list(groups)
         choice = st.selectbox("Comparison", names, key="pvr_stored", format_func=lambda n: (
             f"{n} · {', '.join(i.label + ('' if i.status == 'finished' else ' (stopped)') for i in reversed(groups[n]))}"))
+        ids = [info.id for info in reversed(groups[choice])]
         replay_col, live_col, delete_col = st.columns(3)
-        if replay_col.button("Replay", key="pvr_replay_btn", disabled=running, width="stretch"):
-            store = RunStore()
-            ss.pvr_replay = [(r.config, r.history) for r in
-                             (store.load(i.id, with_model=False) for i in reversed(groups[choice]))]
-            ss.pvr_replay_name, ss.pvr_view = choice, "replay"
-            st.rerun()
-        if live_col.button("Back to live training", key="pvr_live_btn", width="stretch"):
-            ss.pvr_view = "live"
-            st.rerun()
-        if delete_col.button("Delete", key="pvr_delete_btn", disabled=running, width="stretch"):
-            store = RunStore()
-            for info in groups[choice]:
-                store.delete(info.id)
-            st.rerun()
+        replay_col.button("Replay", key="pvr_replay_btn", disabled=running, width="stretch",
+                          on_click=replay, args=(ids, choice))
+        live_col.button("Back to live training", key="pvr_live_btn", width="stretch",
+                        on_click=lambda: ss.update(pvr_view="live"))
+        delete_col.button("Delete", key="pvr_delete_btn", disabled=running, width="stretch",
+                          on_click=delete, args=(ids,))

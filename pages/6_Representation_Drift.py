@@ -8,6 +8,7 @@ from core.data import load_dataset
 from core.errors import UserError
 from core.runs import RunStore
 from core.train import PairedTrainer, RunConfig, check_config, default_lr, format_duration
+from ui.figures import show
 from ui.page import setup, show_user_error
 
 setup("Representation Drift", "🌊")
@@ -164,24 +165,26 @@ for title, plain, res in states:
 st.subheader("1 · Per-block change")
 st.caption("Means over the test images. Blocks that change the shape (the first of stages 2 and 3) have no "
            "relative change: input and output live in different spaces. Solid: trained, dotted: at init.")
-st.plotly_chart(drift.change_figure(reports), key="change")
+show(drift.change_figure(reports), key="change", name="drift_per_block_change")
 
 st.subheader("2 · Similarity of consecutive layers")
-st.plotly_chart(drift.similarity_figure(reports), key="similarity")
+show(drift.similarity_figure(reports), key="similarity", name="drift_consecutive_cosine")
 
 st.subheader("3 · Linear CKA between all pairs of layers")
 st.caption("Linear CKA (Kornblith et al. 2019) between block outputs: 1 = the same representation up to "
            "rotation and scale. Dashed white lines: stage boundaries. Residual stages stay bright blocks; "
            "plain nets fade away from the diagonal.")
 for tab, (title, plain, res) in zip(st.tabs([t for t, _, _ in states]), states):
-    tab.plotly_chart(drift.cka_figure(plain, res), key=f"cka-{title}")
+    with tab:
+        show(drift.cka_figure(plain, res), key=f"cka-{title}", name=f"drift_cka_{title}")
 
 st.subheader("4 · Trajectories of test images through depth")
 st.caption("Each stage's representations projected onto its first two principal components (fitted on all "
            "blocks of the stage); the big dot is where the stage starts. Residual: short steps along a path; "
            "plain: jumps.")
 for tab, (title, plain, res) in zip(st.tabs([t for t, _, _ in states]), states):
-    tab.plotly_chart(drift.trajectory_figure(plain, res), key=f"trajectory-{title}")
+    with tab:
+        show(drift.trajectory_figure(plain, res), key=f"trajectory-{title}", name=f"drift_trajectories_{title}")
 
 st.subheader("5 · Std of layer responses (He et al. 2016, Fig. 7)")
 st.caption("Std of each 3×3 layer's output after BN, before ReLU and addition (per channel, averaged). "
@@ -189,4 +192,4 @@ st.caption("Std of each 3×3 layer's output after BN, before ReLU and addition (
            "(64k iterations, weight decay on every weight): the branches learn small corrections. After a few "
            "epochs here the BN scales have barely moved, so expect values near 1; compare the pre-activation "
            "toggle and longer training.")
-st.plotly_chart(drift.std_figure(reports), key="std")
+show(drift.std_figure(reports), key="std", name="drift_response_std")

@@ -21,7 +21,7 @@ def wait_text(page, pattern: str, timeout_ms: int = 180_000) -> None:
 
 
 def test_start_live_stop_resume(page, app_url):
-    open_page(page, app_url, TINY + "&pvr_epochs=4")
+    open_page(page, app_url, TINY + "&pvr_epochs=3")
     page.locator(".st-key-pvr_start button").click()
     wait_text(page, r"training · [1-9]\d?%")          # live progress while training
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
@@ -40,6 +40,9 @@ def test_start_live_stop_resume(page, app_url):
     assert_no_exception(page)
     assert page.get_by_text(re.compile("trains (better than|worse than|as well as)")).count() >= 1
     screenshot(page, "plain_vs_residual_finished")
+    grad = page.locator(".st-key-pvr_fig_grad")
+    grad.scroll_into_view_if_needed()
+    grad.screenshot(path=str(screenshot(page, "plain_vs_residual_gradient_flow")))  # the chart alone
 
 
 def test_two_tabs_train_at_once(browser, app_url):

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "4_Plain_vs_Residual.py")
-TINY = {"pvr_depths": (8, 14), "pvr_width": 4, "pvr_epochs": 3, "pvr_batch": 32}  # ~130 steps a run: several ticks
+TINY = {"pvr_depths": (8, 14), "pvr_width": 4, "pvr_epochs": 2, "pvr_batch": 32}  # ~90 steps a run: several ticks
 
 
 @pytest.fixture
