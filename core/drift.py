@@ -341,12 +341,12 @@ def _style(report: DriftReport) -> dict:
     return dict(color=color, width=3 if report.trained else 2, dash="solid" if report.trained else "dot")
 
 
-def _stage_lines(fig: go.Figure, report: DriftReport, cols: int, offset: float = 0.5) -> None:
+def _stage_lines(fig: go.Figure, report: DriftReport, cols: int) -> None:
     """Dashed vertical lines between stages on block-indexed axes (block k at x = k)."""
     for k in range(1, len(report.stages) - 1):
         if report.stages[k + 1] != report.stages[k] and report.stages[k] > 0:
             for col in range(1, cols + 1):
-                fig.add_vline(x=k + offset, line=dict(color="gray", dash="dash", width=1), row=1, col=col)
+                fig.add_vline(x=k + 0.5, line=dict(color="gray", dash="dash", width=1), row=1, col=col)
 
 
 def _block_axis(fig: go.Figure, report: DriftReport) -> None:
