@@ -110,3 +110,12 @@ def test_page_in_browser(app_url, page):
     for i, name in enumerate(["change", "similarity", "cka", "trajectory", "std"]):  # below the fold
         charts.nth(i).scroll_into_view_if_needed()
         charts.nth(i).screenshot(path=str(SCREENSHOTS / f"representation_drift_{name}.png"))
+
+
+def test_page_stop_discards_the_training(home):
+    at = open_page({"depth": "8", "width": "8", "epochs": "30"})
+    at.button(key="drift_train").click().run()
+    assert "drift_trainer" in at.session_state and at.get("progress")
+    at.button(key="drift_stop").click().run()
+    assert not at.exception and "drift_trainer" not in at.session_state
+    assert len(at.dataframe[0].value) == 2  # back to the nets at initialisation
