@@ -15,6 +15,10 @@ PAGES = [
      "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters."),
     ("pages/3_Cost_Lab.py", "Cost Lab", "🧮",
      "Why 1×1 bottlenecks, depthwise separables and factorised kernels are cheap: calculators with the arithmetic."),
+    ("pages/4_Plain_vs_Residual.py", "Plain vs Residual", "📉",
+     "Train plain and residual nets live, side by side: the deeper plain net trains worse; skip connections fix it."),
+    ("pages/6_Representation_Drift.py", "Representation Drift", "🌊",
+     "Residual stages refine one representation; plain nets re-represent at every layer: CKA, per-block change, paths."),
 ]
 columns = st.columns(3)
 for i, (path, label, icon, caption) in enumerate(PAGES):
