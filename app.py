@@ -17,6 +17,10 @@ PAGES = [
      "2–4 nets side by side (VGG-19 / plain-34 / ResNet-34 by default), stage by stage, and accuracy vs cost."),
     ("pages/3_Cost_Lab.py", "Cost Lab", "🧮",
      "Why 1×1 bottlenecks, depthwise separables and factorised kernels are cheap: calculators with the arithmetic."),
+    ("pages/4_Plain_vs_Residual.py", "Plain vs Residual", "📉",
+     "Train plain and residual nets live, side by side: the deeper plain net trains worse; skip connections fix it."),
+    ("pages/6_Representation_Drift.py", "Representation Drift", "🌊",
+     "Residual stages refine one representation; plain nets re-represent at every layer: CKA, per-block change, paths."),
 ]
 columns = st.columns(3)
 for i, (path, label, icon, caption) in enumerate(PAGES):

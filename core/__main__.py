@@ -71,6 +71,24 @@ def cmd_graph(args) -> None:
     dot = to_dot(result, args.level, collapse=args.collapse)
     print(to_svg(dot) if args.svg else dot, end="")
 
+def cmd_train(args) -> None:
+    from core.train import default_lr, run_comparison
+
+    ids = run_comparison(args.runs.split(","), save=args.save, json_lines=args.json, dataset=args.dataset,
+                         width=args.width, epochs=args.epochs, seed=args.seed,
+                         lr=default_lr(args.dataset) if args.lr is None else args.lr,
+                         batch_size=args.batch_size, preact=args.preact, shortcut=args.shortcut,
+                         final_survival=args.final_survival, device=args.device, train_limit=args.train_limit,
+                         warmup=args.warmup, schedule=args.schedule)
+    if ids:
+        print(f"saved runs {', '.join(map(str, ids))} to the run store", file=sys.stderr)
+
+
+def cmd_drift(args) -> None:
+    from core import drift
+
+    drift.command(args.run, args.train, args.examples, args.paths, args.json)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="ConvAtlas: explore deep CNN architectures.")
@@ -98,6 +116,37 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw runs of more than N identical blocks as first two, '...', last (0: never)")
     p.add_argument("--svg", action="store_true", help="render with Graphviz's dot and print SVG instead")
     p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("train", help="train CIFAR-family nets side by side (same data order and seed)")
+    p.add_argument("--runs", default="cifar-plain-20,cifar-plain-56,cifar-resnet-20,cifar-resnet-56",
+                   help="comma-separated cifar-plain-N / cifar-resnet-N names")
+    p.add_argument("--dataset", default="digits", help="digits (offline), mnist, fashion-mnist, cifar10")
+    p.add_argument("--width", type=int, default=16)
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=None, help="default: 0.02 on digits, 0.1 (the paper's) otherwise")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--preact", action="store_true", help="pre-activation blocks")
+    p.add_argument("--shortcut", choices=("A", "B"), default="A")
+    p.add_argument("--final-survival", type=float, default=1.0, help="stochastic depth (1.0 = off)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--warmup", default="auto", choices=("auto", "on", "off"),
+                   help="lr/10 until training error < 80%% (auto: depth >= 110, as in the paper)")
+    p.add_argument("--schedule", default="step", choices=("step", "cosine", "constant"))
+    p.add_argument("--train-limit", type=int, default=None, help="train on a subset of this many images")
+    p.add_argument("--save", action="store_true", help="keep the runs in the run store")
+    p.add_argument("--json", action="store_true", help="one JSON object per run per epoch")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("drift", help="representation drift of plain vs residual nets (CKA, per-block change)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=int, nargs="+", metavar="RUN_ID", help="stored runs to analyse")
+    source.add_argument("--train", metavar="SPEC",
+                        help="train a plain and a residual net first, e.g. depth=20,width=16,epochs=8,preact=false")
+    p.add_argument("--examples", type=int, default=500, help="test images analysed (default 500)")
+    p.add_argument("--paths", type=int, default=4, help="examples followed through depth (default 4)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_drift)
     return parser
 
 

@@ -243,10 +243,10 @@ def _signature(table: _Table, block: _Block) -> tuple:
     return texts, block.stage, block.shortcut is not None and block.shortcut.projection
 
 
-def _runs(table: _Table, blocks: list[_Block], collapse: int) -> dict[str, tuple[str, int]]:
-    """Blocks hidden inside a collapsed run -> (run id, run length). Runs of more than `collapse`
+def _runs(table: _Table, blocks: list[_Block], collapse: int) -> dict[str, str]:
+    """Blocks hidden inside a collapsed run -> the run's node key. Runs of more than `collapse`
     identical blocks keep their first two and last block and fold the middle into one node."""
-    hidden: dict[str, tuple[str, int]] = {}
+    hidden: dict[str, str] = {}
     if not collapse:
         return hidden
     i = 0
@@ -258,7 +258,7 @@ def _runs(table: _Table, blocks: list[_Block], collapse: int) -> dict[str, tuple
         if j - i + 1 > collapse and sig[0]:
             middle = blocks[i + 2:j]
             for b in middle:
-                hidden[b.name] = (f"run:{middle[0].name}", len(middle))
+                hidden[b.name] = f"run:{middle[0].name}"
         i = j + 1
     return hidden
 
@@ -400,11 +400,11 @@ def _draw_blocks(table: _Table, d: _Drawing, level: str, collapse: int, fontsize
     run_rows: dict[str, list[_Block]] = {}
     for b in blocks:
         if b.name in hidden:
-            run_rows.setdefault(hidden[b.name][0], []).append(b)
+            run_rows.setdefault(hidden[b.name], []).append(b)
     special: dict[tuple, dict] = {}  # (row, input row) -> the shortcut edge drawn for that input
     for b in blocks:
         if b.name in hidden:
-            key = hidden[b.name][0]
+            key = hidden[b.name]
             run = run_rows[key]
             if b is run[0]:
                 lines = [" / ".join(_lines(table, b.rows))]
