@@ -345,3 +345,146 @@ def gradient_by_length(model: CifarNet, x, y, batch: int = 128, seed: int = 0) -
     table["total_gradient"] = table["paths"].astype(float) * table["gradient_per_path"]
     table["share"] = table["total_gradient"] / table["total_gradient"].sum()
     return table
+
+
+# --- one entry point for the page and the command line --------------------------------------------
+
+ANALYSES = ("single", "random", "reorder", "gradient")
+
+
+def default_ks(model: CifarNet, analysis: str, points: int = 10) -> list[int]:
+    """About `points` values of k from 0 to the most this net allows (deletable blocks or pairs)."""
+    most = (len(deletable(model)) if analysis == "random"
+            else sum(len(v) // 2 for v in same_shape_blocks(model).values()))
+    step = max(1, math.ceil(most / points))
+    return list(range(0, most + 1, step))
+
+
+def analyse(model: CifarNet, test_x, test_y, analysis: str, ks: list[int] | None = None,
+            samples: int = 5, seed: int = 0) -> dict:
+    """Run one analysis on a trained net's test set. Returns plain data:
+    {"analysis", "blocks", "intact_error", "rows": DataFrame, "summary": DataFrame | None}."""
+    if analysis not in ANALYSES:
+        raise UserError(f"analysis must be one of {', '.join(ANALYSES)}, got {analysis!r}")
+    if samples < 1:
+        raise UserError(f"samples must be at least 1, got {samples}")
+    model.eval()
+    result = {"analysis": analysis, "blocks": len(model.blocks()),
+              "intact_error": test_error(model, test_x, test_y), "summary": None}
+    if analysis == "single":
+        result["rows"] = lesion_single(model, test_x, test_y)
+    elif analysis == "gradient":
+        result["rows"] = gradient_by_length(model, test_x, test_y, seed=seed)
+    else:
+        sweep = lesion_random if analysis == "random" else lesion_reorder
+        result["rows"] = sweep(model, test_x, test_y, ks if ks is not None else default_ks(model, analysis),
+                               samples, seed)
+        result["summary"] = summarize(result["rows"])
+    return result
+
+
+# --- figures (plotly, built from the tables above; big type for a projector) ----------------------
+
+FONT = dict(size=16)
+CHANCE_COLOR, RANGE_COLOR = "#999999", "rgba(31, 95, 191, 0.12)"
+COLORS = ["#1f5fbf", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+
+
+def _layout(fig, title: str, x: str, y: str, **extra):
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, font=FONT, template="plotly_white",
+                      legend=dict(orientation="h", y=-0.22), margin=dict(t=60, b=40), **extra)
+    return fig
+
+
+def lengths_figure(n_blocks: int, mass: float = 0.95):
+    """Binomial distribution of path lengths in a residual net of n blocks, the plain net's single
+    path of full length beside it, and the range holding `mass` of all paths shaded."""
+    import plotly.graph_objects as go
+
+    table = path_lengths(n_blocks)
+    lo, hi = central_range(table["length"].tolist(), table["paths"].tolist(), mass)
+    fig = go.Figure()
+    fig.add_vrect(x0=lo - 0.5, x1=hi + 0.5, fillcolor=RANGE_COLOR, line_width=0,
+                  annotation_text=f"{mass:.0%} of paths: length {lo}–{hi}", annotation_position="top left")
+    fig.add_bar(x=table["length"], y=table["fraction"] * 100, name=f"residual net: 2^{n_blocks} paths",
+                marker_color="#1f5fbf", customdata=table["paths"],
+                hovertemplate="length %{x}: %{customdata:,} paths (%{y:.2f}%)<extra></extra>")
+    fig.add_bar(x=[n_blocks], y=[100], name="plain net: 1 path, full length", marker_color="#d62728", width=0.6,
+                hovertemplate="plain net: the one path of length %{x}<extra></extra>")
+    fig.update_yaxes(type="log", range=[math.log10(max(table["fraction"].min() * 100, 1e-6)) - 0.3, 2.2])
+    return _layout(fig, f"Path lengths in a net of {n_blocks} blocks", "path length (blocks whose branch it goes through)",
+                   "share of paths (%, log scale)", barmode="overlay")
+
+
+def gradient_figure(table: pd.DataFrame, label: str, mass: float = 0.9):
+    """Veit Fig. 6: gradient magnitude of one path of length k (log) and total gradient per length,
+    with the 'effective paths' range holding `mass` of the total shaded."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    lo, hi = central_range(table["length"].tolist(), table["total_gradient"].tolist(), mass)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
+        "gradient magnitude of one path", f"total gradient by path length — effective: {lo}–{hi}"))
+    fig.add_scatter(x=table["length"], y=table["gradient_per_path"], mode="lines+markers", name="one path of length k",
+                    line_color="#1f5fbf", row=1, col=1)
+    fig.add_bar(x=table["length"], y=table["share"] * 100, name="total (paths × magnitude)", marker_color="#1f5fbf",
+                row=1, col=2)
+    fig.add_scatter(x=table["length"], y=table["paths"] / table["paths"].sum() * 100, mode="lines",
+                    name="share of paths (for comparison)", line=dict(color="#999999", dash="dash"), row=1, col=2)
+    fig.add_vrect(x0=lo - 0.5, x1=hi + 0.5, fillcolor=RANGE_COLOR, line_width=0, row=1, col=2)
+    fig.update_yaxes(type="log", title_text="‖∂loss/∂x₀‖ (log)", row=1, col=1)
+    fig.update_yaxes(title_text="share of the total gradient (%)", row=1, col=2)
+    fig.update_xaxes(title_text="path length k (blocks)", row=1, col=1)
+    fig.update_xaxes(title_text="path length k (blocks)", row=1, col=2)
+    fig.update_annotations(font=FONT)
+    return _layout(fig, f"Which paths carry the gradient — {label}", "", "")
+
+
+def single_lesion_figure(results: dict[str, dict], num_classes: int = 10):
+    """Test error after deleting each single block: one panel per net (widths in proportion to the
+    number of blocks), downsampling blocks hatched, intact error dotted, chance dashed grey."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    sizes = [len(r["rows"]) for r in results.values()]
+    fig = make_subplots(rows=1, cols=len(results), shared_yaxes=True, horizontal_spacing=0.04,
+                        column_widths=[s / sum(sizes) for s in sizes], subplot_titles=list(results))
+    for col, ((label, result), color) in enumerate(zip(results.items(), COLORS), start=1):
+        rows = result["rows"]
+        note = rows["downsampling"].map({True: " (downsampling)", False: ""})
+        fig.add_bar(x=rows["index"] + 1, y=(rows["error"] * 100).fillna(0), name=label, marker_color=color,
+                    marker_pattern_shape=["/" if d else "" for d in rows["downsampling"]],
+                    customdata=list(zip(rows["block"], note, ["" if d else " — cannot be deleted"
+                                                              for d in rows["deletable"]])),
+                    hovertemplate="%{customdata[0]}%{customdata[1]}%{customdata[2]}: %{y:.1f}% error<extra></extra>",
+                    showlegend=False, row=1, col=col)
+        fig.add_hline(y=result["intact_error"] * 100, line=dict(color="black", dash="dot"), row=1, col=col,
+                      annotation_text=f"intact {result['intact_error']:.1%}", annotation_position="top left")
+        fig.add_hline(y=100 * (1 - 1 / num_classes), line=dict(color=CHANCE_COLOR, dash="dash"), row=1, col=col,
+                      annotation_text="chance", annotation_position="bottom right")
+        fig.update_xaxes(title_text="deleted block", row=1, col=col)
+    fig.update_yaxes(range=[0, 100])
+    fig.update_yaxes(title_text="test error (%)", row=1, col=1)
+    fig.update_annotations(font=FONT)
+    return _layout(fig, "Delete one block at test time (hatched: downsampling block)", "", "", bargap=0.15)
+
+
+def sweep_figure(results: dict[str, dict], x_title: str, title: str, num_classes: int = 10):
+    """Mean test error vs k with the spread over samples (±1 std band, min–max whiskers), one line per net."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for (label, result), color in zip(results.items(), COLORS):
+        s = result["summary"]
+        fig.add_scatter(x=s["k"], y=s["mean"] * 100, mode="lines+markers", name=label, line_color=color,
+                        error_y=dict(type="data", symmetric=False, array=(s["max"] - s["mean"]) * 100,
+                                     arrayminus=(s["mean"] - s["min"]) * 100, thickness=1.5),
+                        hovertemplate="k=%{x}: %{y:.1f}% mean error<extra>" + label + "</extra>")
+        band = pd.concat([s["k"], s["k"][::-1]])
+        edge = pd.concat([(s["mean"] + s["std"]) * 100, ((s["mean"] - s["std"]) * 100)[::-1]])
+        fig.add_scatter(x=band, y=edge.clip(lower=0), fill="toself", fillcolor=color, opacity=0.15,
+                        line_width=0, showlegend=False, hoverinfo="skip")
+    fig.add_hline(y=100 * (1 - 1 / num_classes), line=dict(color=CHANCE_COLOR, dash="dash"),
+                  annotation_text="chance", annotation_position="bottom right")
+    fig.update_yaxes(range=[0, 100])
+    return _layout(fig, title, x_title, "test error (%) — mean, ±1 std band, min–max bars")
