@@ -352,10 +352,17 @@ def gradient_by_length(model: CifarNet, x, y, batch: int = 128, seed: int = 0) -
 ANALYSES = ("single", "random", "reorder", "gradient")
 
 
+def sweep_limits(residual: bool, depth: int) -> dict[str, int]:
+    """Largest k of each sweep for a CIFAR net of `depth` = 6n+2, without building it: blocks that can
+    be deleted (a plain net keeps its 2 downsampling blocks) and disjoint same-shape pairs (stage 1
+    has n same-shape blocks, stages 2 and 3 have n - 1)."""
+    n = (depth - 2) // 6
+    return {"random": 3 * n if residual else 3 * n - 2, "reorder": n // 2 + 2 * ((n - 1) // 2)}
+
+
 def default_ks(model: CifarNet, analysis: str, points: int = 10) -> list[int]:
     """About `points` values of k from 0 to the most this net allows (deletable blocks or pairs)."""
-    most = (len(deletable(model)) if analysis == "random"
-            else sum(len(v) // 2 for v in same_shape_blocks(model).values()))
+    most = sweep_limits(model.residual, model.depth)[analysis]
     step = max(1, math.ceil(most / points))
     return list(range(0, most + 1, step))
 
@@ -488,3 +495,65 @@ def sweep_figure(results: dict[str, dict], x_title: str, title: str, num_classes
                   annotation_text="chance", annotation_position="bottom right")
     fig.update_yaxes(range=[0, 100])
     return _layout(fig, title, x_title, "test error (%) — mean, ±1 std band, min–max bars")
+
+
+# --- command line: python -m core paths ... ---------------------------------------------------------
+
+def _records(table: pd.DataFrame | None) -> list[dict] | None:
+    """DataFrame -> JSON-ready rows (NaN, e.g. a plain net's undeletable block, becomes null)."""
+    if table is None:
+        return None
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in table.astype(object).to_dict("records")]
+
+
+def _train_for_cli(spec: str, args):
+    """Train `spec` (resnet-56, plain-20, cifar-resnet-110 ...) with the engine, report progress on
+    stderr, keep the run in the store; returns (run_id, config, model)."""
+    import sys
+
+    from core.runs import RunStore
+    from core.train import RunConfig, train
+
+    name = spec if spec.startswith("cifar-") else f"cifar-{spec}"
+    config = RunConfig.from_arch(name, epochs=args.epochs, final_survival=args.final_survival,
+                                 dataset=args.dataset, seed=args.seed)
+
+    def progress(fraction, history):
+        print(f"\rtraining {config.label}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
+
+    model, history = train(config, progress=progress)
+    print(file=sys.stderr)
+    return RunStore().save(config, history, model), config, model
+
+
+def cli(args) -> None:
+    """`python -m core paths`: one analysis of a stored or freshly trained run, as text or JSON."""
+    import json
+
+    from core.data import load_dataset
+    from core.runs import RunStore
+
+    if args.run is not None:
+        run = RunStore().load(args.run)
+        if run.model is None:
+            raise UserError(f"run {args.run} was stored without weights; train it again")
+        run_id, config, model = args.run, run.config, run.model
+    else:
+        run_id, config, model = _train_for_cli(args.train, args)
+    analysis = "gradient" if args.gradient else args.lesion
+    data = load_dataset(config.dataset, seed=config.seed, train_limit=config.train_limit)
+    ks = None
+    if args.k:
+        try:
+            ks = [int(k) for k in args.k.split(",")]
+        except ValueError:
+            raise UserError(f"--k takes whole numbers separated by commas, got {args.k!r}") from None
+    result = analyse(model, data.test_x, data.test_y, analysis, ks, args.samples, args.seed)
+    if args.json:
+        print(json.dumps({"run": run_id, "net": config.label, "dataset": config.dataset, **result,
+                          "rows": _records(result["rows"]), "summary": _records(result["summary"])}))
+        return
+    print(f"{config.label} (run {run_id}) on {config.dataset}: {result['blocks']} blocks, "
+          f"intact test error {result['intact_error']:.2%}")
+    print((result["summary"] if result["summary"] is not None else result["rows"]).to_string(index=False))

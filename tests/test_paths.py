@@ -135,3 +135,13 @@ def test_gradient_by_length_table(batch):
     assert table["share"].sum() == pytest.approx(1.0) and (table["gradient_per_path"] > 0).all()
     with pytest.raises(UserError, match="residual"):
         paths.gradient_by_length(small_net("cifar-plain-14"), x, y)
+
+
+def test_sweep_limits_match_the_built_nets():
+    for depth in (8, 14, 20, 56):
+        for residual in (True, False):
+            model = zoo.build(f"cifar-{'resnet' if residual else 'plain'}-{depth}", in_channels=1)
+            limits = paths.sweep_limits(residual, depth)
+            assert limits["random"] == len(paths.deletable(model))
+            assert limits["reorder"] == sum(len(v) // 2 for v in paths.same_shape_blocks(model).values())
+            assert paths.default_ks(model, "random")[-1] <= limits["random"]
