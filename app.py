@@ -13,6 +13,8 @@ st.markdown(
 PAGES = [
     ("pages/1_Architecture.py", "Architecture", "🏛️",
      "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters."),
+    ("pages/5_Ensemble_of_Paths.py", "Ensemble of Paths", "🕸️",
+     "Unravel a ResNet into 2ⁿ paths, delete its blocks at test time, and see which paths carry the gradient."),
 ]
 columns = st.columns(3)
 for i, (path, label, icon, caption) in enumerate(PAGES):

@@ -413,8 +413,8 @@ def lengths_figure(n_blocks: int, mass: float = 0.95):
     fig = go.Figure()
     fig.add_vrect(x0=lo - 0.5, x1=hi + 0.5, fillcolor=RANGE_COLOR, line_width=0,
                   annotation_text=f"{mass:.0%} of paths: length {lo}–{hi}", annotation_position="top left")
-    fig.add_bar(x=table["length"], y=table["fraction"] * 100, name=f"residual net: 2^{n_blocks} paths",
-                marker_color="#1f5fbf", customdata=table["paths"],
+    fig.add_bar(x=table["length"].tolist(), y=(table["fraction"] * 100).tolist(), name=f"residual net: 2^{n_blocks} paths",
+                marker_color="#1f5fbf", customdata=table["paths"].tolist(),
                 hovertemplate="length %{x}: %{customdata:,} paths (%{y:.2f}%)<extra></extra>")
     fig.add_bar(x=[n_blocks], y=[100], name="plain net: 1 path, full length", marker_color="#d62728", width=0.6,
                 hovertemplate="plain net: the one path of length %{x}<extra></extra>")
@@ -432,11 +432,11 @@ def gradient_figure(table: pd.DataFrame, label: str, mass: float = 0.9):
     lo, hi = central_range(table["length"].tolist(), table["total_gradient"].tolist(), mass)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
         "gradient magnitude of one path", f"total gradient by path length — effective: {lo}–{hi}"))
-    fig.add_scatter(x=table["length"], y=table["gradient_per_path"], mode="lines+markers", name="one path of length k",
+    fig.add_scatter(x=table["length"].tolist(), y=table["gradient_per_path"].tolist(), mode="lines+markers", name="one path of length k",
                     line_color="#1f5fbf", row=1, col=1)
-    fig.add_bar(x=table["length"], y=table["share"] * 100, name="total (paths × magnitude)", marker_color="#1f5fbf",
+    fig.add_bar(x=table["length"].tolist(), y=(table["share"] * 100).tolist(), name="total (paths × magnitude)", marker_color="#1f5fbf",
                 row=1, col=2)
-    fig.add_scatter(x=table["length"], y=table["paths"] / table["paths"].sum() * 100, mode="lines",
+    fig.add_scatter(x=table["length"].tolist(), y=(table["paths"] / table["paths"].sum() * 100).tolist(), mode="lines",
                     name="share of paths (for comparison)", line=dict(color="#999999", dash="dash"), row=1, col=2)
     fig.add_vrect(x0=lo - 0.5, x1=hi + 0.5, fillcolor=RANGE_COLOR, line_width=0, row=1, col=2)
     fig.update_yaxes(type="log", title_text="‖∂loss/∂x₀‖ (log)", row=1, col=1)
@@ -459,7 +459,7 @@ def single_lesion_figure(results: dict[str, dict], num_classes: int = 10):
     for col, ((label, result), color) in enumerate(zip(results.items(), COLORS), start=1):
         rows = result["rows"]
         note = rows["downsampling"].map({True: " (downsampling)", False: ""})
-        fig.add_bar(x=rows["index"] + 1, y=(rows["error"] * 100).fillna(0), name=label, marker_color=color,
+        fig.add_bar(x=(rows["index"] + 1).tolist(), y=(rows["error"] * 100).fillna(0).tolist(), name=label, marker_color=color,
                     marker_pattern_shape=["/" if d else "" for d in rows["downsampling"]],
                     customdata=list(zip(rows["block"], note, ["" if d else " — cannot be deleted"
                                                               for d in rows["deletable"]])),
@@ -483,13 +483,13 @@ def sweep_figure(results: dict[str, dict], x_title: str, title: str, num_classes
     fig = go.Figure()
     for (label, result), color in zip(results.items(), COLORS):
         s = result["summary"]
-        fig.add_scatter(x=s["k"], y=s["mean"] * 100, mode="lines+markers", name=label, line_color=color,
-                        error_y=dict(type="data", symmetric=False, array=(s["max"] - s["mean"]) * 100,
-                                     arrayminus=(s["mean"] - s["min"]) * 100, thickness=1.5),
+        fig.add_scatter(x=s["k"].tolist(), y=(s["mean"] * 100).tolist(), mode="lines+markers", name=label, line_color=color,
+                        error_y=dict(type="data", symmetric=False, array=((s["max"] - s["mean"]) * 100).tolist(),
+                                     arrayminus=((s["mean"] - s["min"]) * 100).tolist(), thickness=1.5),
                         hovertemplate="k=%{x}: %{y:.1f}% mean error<extra>" + label + "</extra>")
         band = pd.concat([s["k"], s["k"][::-1]])
         edge = pd.concat([(s["mean"] + s["std"]) * 100, ((s["mean"] - s["std"]) * 100)[::-1]])
-        fig.add_scatter(x=band, y=edge.clip(lower=0), fill="toself", fillcolor=color, opacity=0.15,
+        fig.add_scatter(x=band.tolist(), y=edge.clip(lower=0).tolist(), fill="toself", fillcolor=color, opacity=0.15,
                         line_width=0, showlegend=False, hoverinfo="skip")
     fig.add_hline(y=100 * (1 - 1 / num_classes), line=dict(color=CHANCE_COLOR, dash="dash"),
                   annotation_text="chance", annotation_position="bottom right")
