@@ -30,6 +30,17 @@ def cmd_list(args) -> None:
         print(f"{a.name:<{width}}  {a.family:<22} {'x'.join(map(str, a.input_size))}")
 
 
+def cmd_train(args) -> None:
+    from core.train import run_comparison
+
+    ids = run_comparison(args.runs.split(","), save=args.save, json_lines=args.json, dataset=args.dataset,
+                         width=args.width, epochs=args.epochs, seed=args.seed, lr=args.lr,
+                         batch_size=args.batch_size, preact=args.preact, shortcut=args.shortcut,
+                         final_survival=args.final_survival, device=args.device, train_limit=args.train_limit)
+    if ids:
+        print(f"saved runs {', '.join(map(str, ids))} to the run store", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="ConvAtlas: explore deep CNN architectures.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -37,6 +48,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="zoo names with family and default input")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("train", help="train CIFAR-family nets side by side (same data order and seed)")
+    p.add_argument("--runs", default="cifar-plain-20,cifar-plain-56,cifar-resnet-20,cifar-resnet-56",
+                   help="comma-separated cifar-plain-N / cifar-resnet-N names")
+    p.add_argument("--dataset", default="digits", help="digits (offline), mnist, fashion-mnist, cifar10")
+    p.add_argument("--width", type=int, default=16)
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--preact", action="store_true", help="pre-activation blocks")
+    p.add_argument("--shortcut", choices=("A", "B"), default="A")
+    p.add_argument("--final-survival", type=float, default=1.0, help="stochastic depth (1.0 = off)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--train-limit", type=int, default=None, help="train on a subset of this many images")
+    p.add_argument("--save", action="store_true", help="keep the runs in the run store")
+    p.add_argument("--json", action="store_true", help="one JSON object per run per epoch")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("paths", help="ensemble-of-paths analyses (Veit et al. 2016) of a trained CIFAR-family net")
     source = p.add_mutually_exclusive_group(required=True)

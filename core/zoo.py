@@ -22,7 +22,8 @@ from core.errors import UserError
 
 CIFAR_NAME = re.compile(r"^cifar-(plain|resnet)-(\d+)$")
 CIFAR_LISTED_DEPTHS = (20, 32, 44, 56, 110, 1202)
-CIFAR_OPTIONS = {"width": 16, "in_channels": 3, "num_classes": 10, "preact": False, "shortcut": "A"}
+CIFAR_OPTIONS = {"width": 16, "in_channels": 3, "num_classes": 10, "preact": False, "shortcut": "A",
+                 "final_survival": 1.0}
 
 
 @dataclass(frozen=True)
@@ -215,11 +216,11 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Arch:
+    match = CIFAR_NAME.match(name)
+    if match:  # before the registry: building it imports torchvision and timm (seconds)
+        return _cifar_arch(match[1], int(match[2]))
     if name in _registry():
         return _registry()[name]
-    match = CIFAR_NAME.match(name)
-    if match:
-        return _cifar_arch(match[1], int(match[2]))
     raise UserError(f"unknown architecture {name!r}; `python -m core list` shows the zoo")
 
 

@@ -1,0 +1,221 @@
+"""Plain vs Residual: train plain and residual nets side by side and watch the degradation problem."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import streamlit as st
+
+from core.curves import curve_figure, degradation_summary, gradient_flow_figure, summary_rows
+from core.data import DATASETS
+from core.errors import UserError
+from core.runs import RunStore
+from core.train import PairedTrainer, RunConfig, check_config, format_duration
+from ui.page import setup, show_user_error
+
+setup("Plain vs Residual", "📉")
+ss = st.session_state
+DEPTHS = [8, 14, 20, 26, 32, 44, 56, 110]
+TICK_SECONDS = 0.5  # training per fragment run: Stop acts within about this long
+PRESETS = {  # widget key -> value
+    "Degradation demo (digits, offline)": dict(pvr_depths=(20, 56), pvr_custom_depth=0, pvr_width=16,
+                                               pvr_epochs=8, pvr_lr=0.1, pvr_batch=64, pvr_dataset="digits",
+                                               pvr_preact=False, pvr_shortcut="A", pvr_limit=0),
+    "ResNet paper, CIFAR-10 figure (plain-20/56 vs ResNet-20/56)": dict(
+        pvr_depths=(20, 56), pvr_custom_depth=0, pvr_width=16, pvr_epochs=164, pvr_lr=0.1, pvr_batch=128,
+        pvr_dataset="cifar10", pvr_preact=False, pvr_shortcut="A", pvr_limit=0),
+}
+DEFAULTS = PRESETS["Degradation demo (digits, offline)"]
+
+
+def apply_preset(name: str) -> None:
+    ss.update(PRESETS[name])
+
+
+st.title("📉 Plain vs Residual")
+st.markdown(
+    "Train a **plain** net and a **residual** net of the same depths side by side — same data, same "
+    "batch order, same initial weights. The deeper plain net ends with a *higher training error* than the "
+    "shallower one (the **degradation problem** — not overfitting); with skip connections, depth helps again. "
+    "Plain nets are **dashed**, residual nets **solid**, one colour per depth."
+)
+
+# ---------------------------------------------------------------- controls (sidebar, bound to the URL)
+with st.sidebar:
+    st.header("Comparison")
+    preset_columns = st.columns(2)
+    for column, (name, label) in zip(preset_columns, zip(PRESETS, ("Degradation demo", "Paper figure"))):
+        column.button(label, key=f"pvr_preset_{label}", help=name, on_click=apply_preset, args=(name,),
+                      width="stretch")
+    depths = st.select_slider("Depths (shallow, deep)", DEPTHS, value=DEFAULTS["pvr_depths"], key="pvr_depths",
+                              bind="query-params", help="CIFAR-family depths 6n+2; each gets a plain and a residual run")
+    custom_depth = st.number_input("Custom deep depth (0 = off)", 0, 100_000, DEFAULTS["pvr_custom_depth"], step=6,
+                                   key="pvr_custom_depth", bind="query-params",
+                                   help="Any 6n+2 up to 1202 (the paper's deepest); the estimate shows the cost")
+    width = st.select_slider("Width (stage-1 channels)", [4, 8, 16, 32, 64], value=DEFAULTS["pvr_width"],
+                             key="pvr_width", bind="query-params")
+    epochs = st.slider("Epochs", 1, 200, DEFAULTS["pvr_epochs"], key="pvr_epochs", bind="query-params")
+    lr = st.select_slider("Learning rate", [0.01, 0.02, 0.05, 0.1, 0.2, 0.5], value=DEFAULTS["pvr_lr"],
+                          key="pvr_lr", bind="query-params", help="Divided by 10 at 50% and 75% of training")
+    dataset = st.selectbox("Dataset", list(DATASETS), index=0, key="pvr_dataset", bind="query-params",
+                           format_func=lambda name: DATASETS[name])
+    with st.expander("More settings"):
+        batch = st.select_slider("Batch size", [16, 32, 64, 128, 256], value=DEFAULTS["pvr_batch"],
+                                 key="pvr_batch", bind="query-params")
+        preact = st.checkbox("Pre-activation blocks", DEFAULTS["pvr_preact"], key="pvr_preact", bind="query-params")
+        shortcut = st.radio("Shortcut where shapes change", ["A", "B"], horizontal=True, key="pvr_shortcut",
+                            bind="query-params", help="A: zero-padding (no parameters) · B: 1×1 projection")
+        limit = st.number_input("Training images (0 = all)", 0, 60_000, DEFAULTS["pvr_limit"], step=500,
+                                key="pvr_limit", bind="query-params", help="A seeded subset: big datasets on a CPU")
+        seed = st.number_input("Seed", 0, 10_000, 0, key="pvr_seed", bind="query-params")
+        device = st.selectbox("Device", ["auto", "cpu", "cuda"], key="pvr_device", bind="query-params")
+
+shallow, deep = depths[0], (custom_depth or depths[1])
+common = dict(width=width, epochs=epochs, lr=lr, batch_size=batch, dataset=dataset, preact=preact,
+              shortcut=shortcut, seed=int(seed), device=device, train_limit=int(limit) or None)
+configs = [RunConfig(net=net, depth=d, **common) for d in sorted({shallow, deep}) for net in ("plain", "resnet")]
+
+try:
+    estimates = [check_config(c) for c in configs]
+    settings_error = None
+except UserError as exc:
+    estimates, settings_error = [], exc
+
+running = ss.get("pvr_running", False)
+trainer: PairedTrainer | None = ss.get("pvr_trainer")
+
+
+def store_runs(status: str) -> None:
+    """Keep the comparison in the run store (a stopped one too); replaces this comparison's earlier save."""
+    store = RunStore()
+    for run_id in ss.get("pvr_saved_ids", []):
+        store.delete(run_id)
+    ss.pvr_saved_ids = [store.save(c, h, m, status=status, comparison=ss.pvr_tag) for c, m, h in trainer.results()]
+
+
+def start() -> None:
+    ss.pvr_view = "live"
+    try:
+        ss.pvr_trainer = PairedTrainer(configs)
+    except UserError as exc:
+        ss.pvr_start_error = str(exc)
+        return
+    ss.pvr_start_error, ss.pvr_running, ss.pvr_saved_ids = None, True, []
+    ss.pvr_tag = f"{time.strftime('%Y-%m-%d %H:%M')} {', '.join(c.label for c in configs)} #{uuid.uuid4().hex[:6]}"
+    ss.pvr_started = time.time()
+
+
+def stop() -> None:
+    ss.pvr_running = False
+    if ss.get("pvr_trainer") is not None:
+        store_runs("stopped")
+
+
+def resume() -> None:
+    ss.pvr_running, ss.pvr_view = True, "live"
+
+
+with st.sidebar:
+    if settings_error:
+        show_user_error(settings_error)
+    else:
+        total = sum(e.seconds for e in estimates)
+        memory = max(e.memory_bytes for e in estimates)
+        st.caption(f"Estimated on this machine: **{format_duration(total)}** for {len(configs)} runs, "
+                   f"{memory / 2**20:,.0f} MiB peak per run.")
+        if total > 600:
+            st.warning(f"This comparison would take about {format_duration(total)} here; fewer epochs, "
+                       "a smaller depth or width, or a GPU make it a live demo.", icon="⏳")
+    buttons = st.columns(3)
+    buttons[0].button("▶ Start", key="pvr_start", type="primary", on_click=start,
+                      disabled=running or settings_error is not None, width="stretch")
+    buttons[1].button("■ Stop", key="pvr_stop", on_click=stop, disabled=not running, width="stretch")
+    buttons[2].button("↻ Resume", key="pvr_resume", on_click=resume, width="stretch",
+                      disabled=running or trainer is None or trainer.done)
+
+if ss.get("pvr_start_error"):
+    show_user_error(UserError(ss.pvr_start_error))
+
+
+# ---------------------------------------------------------------- live / replayed results
+def show_results(runs, running_now: bool) -> None:
+    if not runs:
+        return
+    summary = degradation_summary(runs)
+    finished = all(len(h.epochs) == c.epochs for c, h in runs)
+    if summary and finished:
+        st.success(summary, icon="📉")
+    top = st.columns(2)
+    top[0].plotly_chart(curve_figure(runs, "train_error"), key="pvr_fig_train_error")
+    top[1].plotly_chart(curve_figure(runs, "test_error"), key="pvr_fig_test_error")
+    bottom = st.columns(2)
+    epochs_done = max(len(h.epochs) for _, h in runs)
+    snapshot = None
+    if not running_now and epochs_done > 1:
+        snapshot = bottom[0].slider("Gradient snapshot after epoch", 1, epochs_done, epochs_done, key="pvr_snapshot")
+    bottom[0].plotly_chart(gradient_flow_figure(runs, snapshot), key="pvr_fig_grad")
+    bottom[0].caption("Norm of each layer's weight gradient on one batch. In a deep plain net it changes by "
+                      "orders of magnitude from layer to layer; the shortcuts of a residual net carry the "
+                      "gradient to every layer at a similar size.")
+    bottom[1].plotly_chart(curve_figure(runs, "train_loss"), key="pvr_fig_loss")
+    st.dataframe(summary_rows(runs), hide_index=True, width="stretch")
+
+
+def live_panel() -> None:
+    trainer = ss.get("pvr_trainer")
+    if trainer is None:
+        st.info("Press **▶ Start** in the sidebar (or pick a preset) to train the comparison.", icon="👈")
+        return
+    if ss.get("pvr_running"):
+        trainer.advance(max_seconds=TICK_SECONDS)
+    eta = trainer.eta_seconds
+    status = "finished" if trainer.done else "training" if ss.get("pvr_running") else "stopped"
+    text = f"{status} · {trainer.fraction:.0%}" + (f" · ETA {format_duration(eta)}" if eta and not trainer.done else "")
+    st.progress(trainer.fraction, text=text)
+    columns = st.columns(len(trainer.runs))
+    for column, run in zip(columns, trainer.runs):
+        column.progress(run.step / run.total_steps,
+                        text=f"{run.config.label}: epoch {min(run.epoch + (not run.done), run.config.epochs)}/"
+                             f"{run.config.epochs}")
+    show_results([(r.config, r.history) for r in trainer.runs], ss.get("pvr_running", False))
+    if ss.get("pvr_running") and trainer.done:
+        ss.pvr_running = False
+        store_runs("finished")
+        st.rerun()  # a full run drops the fragment timer
+
+
+if ss.get("pvr_view", "live") == "replay" and ss.get("pvr_replay"):
+    st.subheader(f"Replay: {ss.pvr_replay_name}")
+    show_results(ss.pvr_replay, False)
+elif running:
+    st.fragment(run_every=0.1)(live_panel)()
+else:
+    live_panel()
+
+# ---------------------------------------------------------------- stored runs
+with st.expander("Stored runs: replay a comparison", expanded=False):
+    stored = RunStore().list()
+    groups: dict[str, list] = {}
+    for info in stored:
+        groups.setdefault(info.comparison or f"run {info.id}", []).append(info)
+    if not groups:
+        st.caption("Finished and stopped comparisons appear here (CLI: `python -m core train --save`).")
+    else:
+        names = list(groups)
+        choice = st.selectbox("Comparison", names, key="pvr_stored", format_func=lambda n: (
+            f"{n} · {', '.join(i.label + ('' if i.status == 'finished' else ' (stopped)') for i in reversed(groups[n]))}"))
+        replay_col, live_col, delete_col = st.columns(3)
+        if replay_col.button("Replay", key="pvr_replay_btn", disabled=running, width="stretch"):
+            store = RunStore()
+            ss.pvr_replay = [(r.config, r.history) for r in
+                             (store.load(i.id, with_model=False) for i in reversed(groups[choice]))]
+            ss.pvr_replay_name, ss.pvr_view = choice, "replay"
+            st.rerun()
+        if live_col.button("Back to live training", key="pvr_live_btn", width="stretch"):
+            ss.pvr_view = "live"
+            st.rerun()
+        if delete_col.button("Delete", key="pvr_delete_btn", disabled=running, width="stretch"):
+            store = RunStore()
+            for info in groups[choice]:
+                store.delete(info.id)
+            st.rerun()

@@ -1,0 +1,111 @@
+"""Unit tests of the data, training engine and run store (tiny configs: seconds on 2 busy cores)."""
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+
+import pytest
+import torch
+
+from core.data import DATASETS, load_dataset
+from core.errors import UserError
+from core.runs import RunStore
+from core.train import PairedTrainer, RunConfig, check_config, epoch_plan, train
+
+TINY = dict(depth=8, width=4, epochs=2, batch_size=128, train_limit=512)
+
+
+def test_digits_offline_normalised_and_split_by_seed():
+    d = load_dataset("digits", seed=0)
+    assert d.train_x.shape[1:] == (1, 8, 8) and d.train_x.dtype == torch.float32
+    assert len(d.train_y) + len(d.test_y) == 1797 and d.num_classes == 10
+    assert abs(d.train_x.mean().item()) < 1e-4 and abs(d.train_x.std().item() - 1) < 0.01
+    again, other = load_dataset("digits", seed=0), load_dataset("digits", seed=1)
+    assert torch.equal(d.test_y, again.test_y) and not torch.equal(d.test_y, other.test_y)
+    assert set(DATASETS) >= {"digits", "mnist", "fashion-mnist", "cifar10"}
+
+
+def test_missing_download_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="cifar10 is not in"):
+        load_dataset("cifar10", data_dir=tmp_path, download=False)
+    with pytest.raises(UserError, match="unknown dataset"):
+        load_dataset("imagenet")
+
+
+def test_batch_order_depends_on_seed_and_epoch_only():
+    a, _, _ = epoch_plan(100, seed=3, epoch=1, augment=False, size=8)
+    b, _, _ = epoch_plan(100, seed=3, epoch=1, augment=False, size=8)
+    c, _, _ = epoch_plan(100, seed=3, epoch=2, augment=False, size=8)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_paired_runs_share_init_and_resume_anywhere_gives_same_result():
+    configs = [RunConfig(net="plain", **TINY), RunConfig(net="resnet", **TINY)]
+    trainer = PairedTrainer(configs)
+    plain, resnet = (r.model for r in trainer.runs)
+    assert torch.equal(plain.stem[0].weight, resnet.stem[0].weight)  # same seed, same first layer
+    while not trainer.advance(max_seconds=0.01):  # tiny chunks: stop/resume at (almost) every step
+        pass
+    whole = PairedTrainer(configs[:1])
+    whole.advance(max_seconds=1e9)
+    chunked, straight = trainer.runs[0].history, whole.runs[0].history
+    assert [e["train_loss"] for e in chunked.epochs] == pytest.approx([e["train_loss"] for e in straight.epochs])
+    assert len(chunked.epochs) == 2 and len(chunked.steps) == trainer.runs[0].total_steps
+    row = chunked.epochs[-1]
+    assert {"train_loss", "train_error", "test_error", "seconds", "images_per_s"} <= set(row)
+    assert 0 <= row["train_error"] <= 1 and row["seconds"] > 0
+    # gradient norms: one per weighted layer (depth 8 -> 8 layers), at init and after each epoch
+    assert len(chunked.grad_layers) == 8 and len(chunked.grad_norms) == 3
+    assert all(n > 0 for n in chunked.grad_norms[0]["norms"])
+
+
+def test_train_learns_digits():
+    model, history = train(RunConfig(net="resnet", depth=8, width=8, epochs=3, batch_size=64))
+    assert history.epochs[-1]["train_error"] < 0.2 and not model.training
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(depth=5000), "beyond the 1202-layer maximum: .* would need about .* GiB"),
+    (dict(width=0), "width must be a positive"),
+    (dict(lr=math.nan), "lr must be a finite number"),
+    (dict(depth=21), "6n\\+2"),
+])
+def test_absurd_settings_get_a_clear_message(change, message):
+    with pytest.raises(UserError, match=message):
+        check_config(RunConfig(**change), load_dataset("digits"))
+
+
+def test_warmup_for_very_deep_nets():
+    from core.train import LiveRun
+
+    data = load_dataset("digits")
+    assert LiveRun(RunConfig(depth=110, width=2), data, torch.device("cpu")).warming
+    assert not LiveRun(RunConfig(depth=56, width=2), data, torch.device("cpu")).warming
+
+
+def test_run_store_roundtrip_and_two_writers(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite")
+    config = RunConfig(net="plain", **TINY)
+    model, history = train(config)
+    run_id = store.save(config, history, model, status="stopped")
+    run = RunStore(tmp_path / "runs.sqlite").load(run_id)  # a second store on the same file
+    assert run.config == config and run.status == "stopped" and run.history.epochs == history.epochs
+    x = load_dataset("digits").test_x[:16]
+    assert torch.allclose(run.model(x), model(x))
+
+    def writer():
+        for _ in range(10):
+            RunStore(tmp_path / "runs.sqlite").save(config, history)
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(store.list()) == 21
+    store.delete(run_id)
+    assert run_id not in {r.id for r in store.list()}
+    with pytest.raises(UserError):
+        store.load(run_id)
+    assert sqlite3.connect(tmp_path / "runs.sqlite").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
