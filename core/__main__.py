@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=5, help="random draws per k (default 5)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=8, help="with --train (default 8)")
+    p.add_argument("--lr", type=float, default=0.02, help="with --train (default 0.02, measured on the digits)")
     p.add_argument("--final-survival", type=float, default=1.0,
                    help="with --train: stochastic depth, survival of the last block (0.5 as in the paper; 1 = off)")
     p.add_argument("--dataset", default="digits", help="with --train (default digits, offline)")

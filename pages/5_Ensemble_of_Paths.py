@@ -79,7 +79,7 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
         "after a short run (the degradation problem) while plain-20 reaches about 6%: lesioning a net "
         "that never learned shows nothing — every deletion is already at chance.")
     a, b, c, d = st.columns(4)
-    res_depth = a.selectbox("Residual net depth", [20, 32, 44, 56, 110], index=3, key="train_res_depth", bind="query-params")
+    res_depth = a.selectbox("Residual net depth", [8, 14, 20, 32, 44, 56, 110], index=5, key="train_res_depth", bind="query-params")
     plain_depth = b.selectbox("Plain net depth", [8, 14, 20], index=2, key="train_plain_depth", bind="query-params")
     epochs = c.number_input("Epochs", 1, 50, 8, key="train_epochs", bind="query-params")
     stochastic = d.checkbox("Also train the residual net with stochastic depth (p_L = 0.5)", value=True,
@@ -87,14 +87,11 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
                             "dropped with a probability rising linearly to 1 − p_L = 0.5 at the last block.")
     start = st.button("Train", type="primary", key="train_start", disabled="paths_trainer" in st.session_state)
     if start:
-        from core.train import PairedTrainer, RunConfig
+        from core.train import PairedTrainer
 
-        configs = [RunConfig(net="resnet", depth=res_depth, epochs=int(epochs)),
-                   RunConfig(net="plain", depth=plain_depth, epochs=int(epochs))]
-        if stochastic:
-            configs.append(RunConfig(net="resnet", depth=res_depth, epochs=int(epochs), final_survival=0.5))
         try:
-            st.session_state.paths_trainer = PairedTrainer(configs)
+            st.session_state.paths_trainer = PairedTrainer(
+                paths.training_configs(res_depth, plain_depth, int(epochs), stochastic))
         except UserError as exc:
             show_user_error(exc)
 

@@ -4,7 +4,7 @@ from conftest import assert_no_exception, screenshot, wait_idle
 
 
 def test_ensemble_of_paths_in_a_browser(app_url, page):
-    page.goto(f"{app_url}/Ensemble_of_Paths?unravel_n=4&train_res_depth=20&train_plain_depth=8"
+    page.goto(f"{app_url}/Ensemble_of_Paths?unravel_n=4&train_res_depth=8&train_plain_depth=8"
               "&train_epochs=1&train_sd=false")
     wait_idle(page)
     assert_no_exception(page)
@@ -17,7 +17,7 @@ def test_ensemble_of_paths_in_a_browser(app_url, page):
     page.wait_for_selector(".st-key-paths_runs", timeout=240_000)  # appears once the runs are stored
     wait_idle(page, timeout_ms=240_000)
     assert_no_exception(page)
-    assert page.locator(".st-key-paths_runs").get_by_text("ResNet-20").count() == 1
+    assert page.locator(".st-key-paths_runs").get_by_text("ResNet-8").count() == 1
     page.get_by_role("tab", name="Delete one block").click()
     page.wait_for_timeout(800)
     assert page.get_by_text("Delete one block at test time").count() >= 1

@@ -62,14 +62,15 @@ def test_analyses_on_stored_runs(trained_home, monkeypatch):
 
 def test_train_button_starts_the_engine(tmp_path, monkeypatch):
     at = open_page(tmp_path, monkeypatch)
-    at.selectbox(key="train_res_depth").set_value(20)
+    at.selectbox(key="train_res_depth").set_value(8)
     at.selectbox(key="train_plain_depth").set_value(8)
     at.number_input(key="train_epochs").set_value(1)
     at.checkbox(key="train_sd").uncheck()
     at.button(key="train_start").click().run()
     assert not at.exception
     trainer = at.session_state["paths_trainer"]
-    assert [r.config.label for r in trainer.runs] == ["ResNet-20", "plain-8"]
+    assert [r.config.label for r in trainer.runs] == ["ResNet-8", "plain-8"]
+    assert trainer.runs[0].config.lr == 0.02  # the rate measured to train these nets on the digits
     while "paths_trainer" in at.session_state:  # the fragment's timer does not fire in AppTest: drive it
         at.run()
     assert not at.exception
