@@ -20,7 +20,7 @@ n = st.slider("Residual blocks to unravel", 1, paths.MAX_UNRAVEL, 3, key="unrave
 stacked, unraveled = st.columns([1, 3])
 with stacked:
     st.markdown("**Stacked view** — what we draw")
-    st.graphviz_chart(paths.stacked_dot(n), width="stretch")
+    st.graphviz_chart(paths.stacked_dot(n))  # natural size: stretched to the column it towers over
 with unraveled:
     st.markdown(f"**Unraveled view** — what it computes: {2 ** n} paths into the output sum "
                 "(hover a block to see its path)")
