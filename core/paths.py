@@ -155,7 +155,7 @@ def block_infos(model: CifarNet) -> list[BlockInfo]:
     for index, (name, block) in enumerate(model.blocks()):
         conv = block.branch[0] if isinstance(block.branch[0], nn.Conv2d) else block.branch[2]
         downsampling = conv.stride != (1, 1) or conv.in_channels != conv.out_channels
-        infos.append(BlockInfo(name, int(name[5]), index, downsampling))
+        infos.append(BlockInfo(name, int(name.split(".")[0].removeprefix("stage")), index, downsampling))
     return infos
 
 
@@ -218,18 +218,36 @@ def test_error(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: i
     return wrong / len(x)
 
 
-def lesion_single(model: CifarNet, x, y) -> pd.DataFrame:
-    """Delete each block on its own: one row per block, error NaN where it cannot be deleted."""
+@torch.no_grad()
+def lesion_single(model: CifarNet, x, y, batch_size: int = 256) -> pd.DataFrame:
+    """Delete each block on its own: one row per block, error NaN where it cannot be deleted.
+
+    Blocks before the deleted one compute what they compute in the intact net, so the input of
+    every block is computed once per batch and each deletion runs only the blocks from there on:
+    about n^2/2 block evaluations for n deletions instead of n^2."""
+    model.eval()
+    infos, blocks = block_infos(model), [b for _, b in model.blocks()]
     allowed = {b.name for b in deletable(model)}
-    rows = []
-    for b in block_infos(model):
-        error = float("nan")
-        if b.name in allowed:
+    wrong = {b.name: 0 for b in infos if b.name in allowed}
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        inputs, h = [], model.stem(xb)  # inputs[i]: (B, C_i, H_i, W_i) entering block i, intact net
+        for block in blocks:
+            inputs.append(h)
+            h = block(h)
+        for b in infos:
+            if b.name not in allowed:
+                continue
             with deleted(model, [b.name]):
-                error = test_error(model, x, y)
-        rows.append({"block": b.name, "stage": b.stage, "index": b.index,
-                     "downsampling": b.downsampling, "deletable": b.name in allowed, "error": error})
-    return pd.DataFrame(rows)
+                h = inputs[b.index]
+                for block in blocks[b.index:]:
+                    h = block(h)
+            logits = model.fc(model.pool(model.head_norm(h)).flatten(1))  # the tail of CifarNet.forward
+            wrong[b.name] += (logits.argmax(1) != yb).sum().item()
+    return pd.DataFrame([{"block": b.name, "stage": b.stage, "index": b.index, "downsampling": b.downsampling,
+                          "deletable": b.name in allowed,
+                          "error": wrong[b.name] / len(x) if b.name in allowed else float("nan")}
+                         for b in infos])
 
 
 def _check_ks(ks: list[int], most: int, what: str) -> None:
@@ -419,7 +437,7 @@ def lengths_figure(n_blocks: int, mass: float = 0.95):
     fig.add_bar(x=[n_blocks], y=[100], name="plain net: 1 path, full length", marker_color="#d62728", width=0.6,
                 hovertemplate="plain net: the one path of length %{x}<extra></extra>")
     fig.update_yaxes(type="log", range=[math.log10(max(table["fraction"].min() * 100, 1e-6)) - 0.3, 2.2],
-                     tickformat="~g", dtick=1)
+                     exponentformat="power", dtick=1)
     return _layout(fig, f"Path lengths in a net of {n_blocks} blocks", "path length (blocks whose branch it goes through)",
                    "share of paths (%, log scale)", barmode="overlay")
 
@@ -460,12 +478,19 @@ def single_lesion_figure(results: dict[str, dict], num_classes: int = 10):
     for col, ((label, result), color) in enumerate(zip(results.items(), COLORS), start=1):
         rows = result["rows"]
         note = rows["downsampling"].map({True: " (downsampling)", False: ""})
-        fig.add_bar(x=(rows["index"] + 1).tolist(), y=(rows["error"] * 100).fillna(0).tolist(), name=label, marker_color=color,
-                    marker_pattern_shape=["/" if d else "" for d in rows["downsampling"]],
-                    customdata=list(zip(rows["block"], note, ["" if d else " — cannot be deleted"
-                                                              for d in rows["deletable"]])),
-                    hovertemplate="%{customdata[0]}%{customdata[1]}%{customdata[2]}: %{y:.1f}% error<extra></extra>",
+        ok = rows[rows["deletable"]]
+        fig.add_bar(x=(ok["index"] + 1).tolist(), y=(ok["error"] * 100).tolist(), name=label, marker_color=color,
+                    marker_pattern_shape=["/" if d else "" for d in ok["downsampling"]],
+                    customdata=list(zip(ok["block"], note[ok.index])),
+                    hovertemplate="%{customdata[0]}%{customdata[1]}: %{y:.1f}% error<extra></extra>",
                     showlegend=False, row=1, col=col)
+        fixed = rows[~rows["deletable"]]  # plain downsampling layers: nothing else has their output shape
+        if len(fixed):
+            fig.add_scatter(x=(fixed["index"] + 1).tolist(), y=[3] * len(fixed), mode="markers+text",
+                            marker=dict(symbol="x", size=14, color=color), text=["cannot delete"] * len(fixed),
+                            textposition="top center", customdata=fixed["block"].tolist(), showlegend=False,
+                            hovertemplate="%{customdata}: downsampling layer, cannot be deleted<extra></extra>",
+                            row=1, col=col)
         fig.add_hline(y=result["intact_error"] * 100, line=dict(color="black", dash="dot"), row=1, col=col,
                       annotation_text=f"intact {result['intact_error']:.1%}", annotation_position="top left")
         fig.add_hline(y=100 * (1 - 1 / num_classes), line=dict(color=CHANCE_COLOR, dash="dash"), row=1, col=col,

@@ -21,8 +21,10 @@ def test_ensemble_of_paths_in_a_browser(app_url, page):
     page.get_by_role("tab", name="Delete one block").click()
     page.wait_for_timeout(800)
     assert page.get_by_text("Delete one block at test time").count() >= 1
+    page.locator("[data-testid='stTabs']").scroll_into_view_if_needed()
     screenshot(page, "paths_single_lesion")
     page.get_by_role("tab", name="Reorder blocks").click()
     wait_idle(page)
     assert_no_exception(page)
+    page.locator("[data-testid='stTabs']").scroll_into_view_if_needed()
     screenshot(page, "paths_reorder")

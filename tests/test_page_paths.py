@@ -53,8 +53,11 @@ def test_analyses_on_stored_runs(trained_home, monkeypatch):
     titles = [f["layout"]["title"]["text"] for f in figures]
     assert any(t.startswith("Which paths carry the gradient") for t in titles)
     single = next(f for f in figures if f["layout"]["title"]["text"].startswith("Delete one block"))
-    assert len(single["data"]) == 2  # one panel per net
-    resnet_bars = single["data"][0]["y"]
+    bars = [t for t in single["data"] if t["type"] == "bar"]
+    assert len(bars) == 2  # one panel per net
+    fixed = [t for t in single["data"] if t["type"] == "scatter"]
+    assert len(fixed) == 1 and fixed[0]["x"] == [2, 3]  # plain-8's two downsampling layers
+    resnet_bars = bars[0]["y"]
     assert len(resnet_bars) == 3 and all(0 <= e <= 100 for e in resnet_bars)
     sweep = next(f for f in figures if f["layout"]["title"]["text"] == "Delete k random blocks")
     assert sweep["data"][0]["x"][0] == 0

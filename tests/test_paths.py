@@ -145,3 +145,14 @@ def test_sweep_limits_match_the_built_nets():
             assert limits["random"] == len(paths.deletable(model))
             assert limits["reorder"] == sum(len(v) // 2 for v in paths.same_shape_blocks(model).values())
             assert paths.default_ks(model, "random")[-1] <= limits["random"]
+
+
+def test_single_lesion_sweep_equals_whole_forward_passes(batch):
+    """The sweep reuses the intact prefix; each row must equal a full forward pass with the block deleted."""
+    x, y = batch
+    for name in ("cifar-resnet-14", "cifar-plain-14"):
+        model = small_net(name)
+        table = paths.lesion_single(model, x, y, batch_size=20)  # several batches, a ragged last one
+        for row in table[table.deletable].itertuples():
+            with paths.deleted(model, [row.block]):
+                assert row.error == paths.test_error(model, x, y)
