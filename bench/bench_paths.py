@@ -11,12 +11,16 @@ jobs the CPU time is the better guide to an idle machine. Weights are untrained:
 forward pass does not depend on them. Target for ours: <= 10 s.
 """
 import copy
+import sys
 import time
+from pathlib import Path
 
-import torch
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import paths, zoo
-from core.data import load_dataset
+import torch  # noqa: E402
+
+from core import paths, zoo  # noqa: E402
+from core.data import load_dataset  # noqa: E402
 
 
 def hooks_sweep(model, x, y) -> list[float]:

@@ -115,7 +115,7 @@ def training_progress():
         from core.runs import RunStore
 
         store, tag = RunStore(), f"paths-{id(trainer)}"
-        st.session_state.paths_selected = [store.save(c, h, m, comparison=tag) for c, m, h in trainer.results()]
+        st.session_state.paths_runs = [store.save(c, h, m, comparison=tag) for c, m, h in trainer.results()]
         del st.session_state.paths_trainer
         st.rerun()
 
@@ -138,15 +138,12 @@ def describe(run_id: int) -> str:
 
 
 def default_selection() -> list[int]:
-    """The runs just trained here, else the newest residual, stochastic-depth and plain runs."""
-    chosen = [i for i in st.session_state.get("paths_selected", []) if i in by_id]
-    if chosen:
-        return chosen
+    """The newest residual, plain and stochastic-depth residual runs (runs just trained here are
+    put into the widget's state directly)."""
     picks = {}
     for r in runs:  # newest first
-        kind = (r.config.net, r.config.final_survival < 1)
-        picks.setdefault(kind, r.id)
-    return list(picks.values())[:3]
+        picks.setdefault((r.config.net, r.config.final_survival < 1), r.id)
+    return [picks[kind] for kind in (("resnet", False), ("plain", False), ("resnet", True)) if kind in picks]
 
 
 selected = st.multiselect("Trained runs to analyse", list(by_id), default=default_selection(),
@@ -163,7 +160,6 @@ for run_id in selected:
 residual = [i for i in selected if by_id[i].config.net == "resnet"]
 labels = {i: f"#{i} {by_id[i].label}" for i in selected}
 samples = st.slider("Random draws per k", 1, 20, 5, key="paths_samples", bind="query-params")
-
 
 
 def k_slider(label: str, most: int, default: int, key: str) -> int:
