@@ -75,9 +75,10 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
     st.markdown(
         "Trains a residual net and the **deepest plain net that still trains** on the 8×8 digits, with "
         "the same seed, and keeps them in the run store (runs from the *Plain vs Residual* page appear "
-        "here too). **Why not plain-56?** Measured here, a 56-layer plain net stays near chance error "
-        "after a short run (the degradation problem) while plain-20 reaches about 6%: lesioning a net "
-        "that never learned shows nothing — every deletion is already at chance.")
+        "here too). **Why not plain-56?** Measured here with these settings (8 epochs), plain-56 ends at "
+        "84% test error — near the 90% of chance (the degradation problem) — while plain-20 reaches 3.6% "
+        "and ResNet-56 1.7%. Lesioning a net that never learned shows nothing: every deletion is already "
+        "at chance.")
     a, b, c, d = st.columns(4)
     res_depth = a.selectbox("Residual net depth", [8, 14, 20, 32, 44, 56, 110], index=5, key="train_res_depth", bind="query-params")
     plain_depth = b.selectbox("Plain net depth", [8, 14, 20], index=2, key="train_plain_depth", bind="query-params")
