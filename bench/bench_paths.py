@@ -42,7 +42,7 @@ def naive_sweep(model, x, y) -> list[float]:
     return errors
 
 
-def measure(fn, repeats=2):
+def measure(fn, repeats=1):
     """Best wall and CPU seconds of `repeats` calls, and the last result."""
     walls, cpus, result = [], [], None
     for _ in range(repeats):

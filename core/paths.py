@@ -487,7 +487,7 @@ def single_lesion_figure(results: dict[str, dict], num_classes: int = 10):
         fixed = rows[~rows["deletable"]]  # plain downsampling layers: nothing else has their output shape
         if len(fixed):
             fig.add_scatter(x=(fixed["index"] + 1).tolist(), y=[3] * len(fixed), mode="markers+text",
-                            marker=dict(symbol="x", size=14, color=color), text=["cannot delete"] * len(fixed),
+                            marker=dict(symbol="x", size=14, color=color), text=["fixed"] * len(fixed),
                             textposition="top center", customdata=fixed["block"].tolist(), showlegend=False,
                             hovertemplate="%{customdata}: downsampling layer, cannot be deleted<extra></extra>",
                             row=1, col=col)
@@ -495,7 +495,8 @@ def single_lesion_figure(results: dict[str, dict], num_classes: int = 10):
                       annotation_text=f"intact {result['intact_error']:.1%}", annotation_position="top left")
         fig.add_hline(y=100 * (1 - 1 / num_classes), line=dict(color=CHANCE_COLOR, dash="dash"), row=1, col=col,
                       annotation_text="chance", annotation_position="bottom right")
-        fig.update_xaxes(title_text="deleted block", row=1, col=col)
+        fig.update_xaxes(title_text="deleted block", range=[0.4, len(rows) + 0.6], dtick=max(1, len(rows) // 9),
+                         row=1, col=col)
     fig.update_yaxes(range=[0, 100])
     fig.update_yaxes(title_text="test error (%)", row=1, col=1)
     fig.update_annotations(font=FONT)

@@ -160,7 +160,6 @@ for run_id in selected:
 
 residual = [i for i in selected if by_id[i].config.net == "resnet"]
 labels = {i: f"#{i} {by_id[i].label}" for i in selected}
-samples = st.slider("Random draws per k", 1, 20, 5, key="paths_samples", bind="query-params")
 
 
 def k_slider(label: str, most: int, default: int, key: str) -> int:
@@ -170,11 +169,14 @@ def k_slider(label: str, most: int, default: int, key: str) -> int:
     return st.slider(label, 1, most, min(most, default), key=key, bind="query-params")
 
 
-gradient_tab, single_tab, random_tab, reorder_tab = st.tabs(
-    ["Which paths carry the gradient", "Delete one block", "Delete k blocks", "Reorder blocks"])
+ANALYSES = {"single": "Delete one block", "random": "Delete k blocks", "reorder": "Reorder blocks",
+            "gradient": "Which paths carry the gradient"}
+# One analysis at a time (not tabs, which would compute all four on every rerun).
+analysis = st.radio("Analysis", list(ANALYSES), format_func=ANALYSES.get, horizontal=True, key="paths_analysis",
+                    bind="query-params")
 
 try:
-    with gradient_tab:
+    if analysis == "gradient":
         if not residual:
             st.info("The gradient measurement needs a residual net; a plain net has a single path.")
         for run_id in residual:
@@ -186,29 +188,31 @@ try:
             "(each branch shrinks it). Right: times the number of paths of that length — the total gradient "
             "comes from a band of short paths (shaded, 90% of the total), far shorter than the net. Veit et "
             "al. measured 5–17 of 54 blocks for ResNet-110.")
-    with single_tab:
+    elif analysis == "single":
         with st.spinner("Deleting each block in turn…"):
             results = {labels[i]: run_analysis(i, "single", None, 1, 0) for i in selected}
         st.plotly_chart(paths.single_lesion_figure(results), width="stretch")
         st.caption("A residual block deleted leaves its shortcut, so the other paths still reach the output; "
                    "a plain layer deleted breaks the only path. Plain downsampling layers cannot be deleted at "
                    "all (nothing else has the right shape).")
-    with random_tab:
+    elif analysis == "random":
         most = min(paths.sweep_limits(by_id[i].config.net == "resnet", by_id[i].config.depth)["random"]
                    for i in selected)
         k_max = k_slider("Largest k (blocks deleted at once)", most, 20, "random_kmax")
+        samples = st.slider("Random draws per k", 1, 20, 5, key="paths_samples", bind="query-params")
         ks = tuple(sorted(set(range(0, k_max + 1, max(1, k_max // 10))) | {k_max}))
         with st.spinner("Deleting random sets of blocks…"):
             results = {labels[i]: run_analysis(i, "random", ks, samples, 0) for i in selected}
         st.plotly_chart(paths.sweep_figure(results, "blocks deleted at once (k)", "Delete k random blocks"),
                         width="stretch")
         st.caption("Error grows smoothly with the number of deleted blocks, like an ensemble losing members.")
-    with reorder_tab:
+    else:
         most = min(paths.sweep_limits(by_id[i].config.net == "resnet", by_id[i].config.depth)["reorder"]
                    for i in selected)
         if most < 1:
             raise UserError("these nets have no two blocks of the same shape in one stage to swap; pick deeper nets")
         k_max = k_slider("Largest k (pairs swapped)", most, 10, "reorder_kmax")
+        samples = st.slider("Random draws per k", 1, 20, 5, key="paths_samples", bind="query-params")
         ks = tuple(sorted(set(range(0, k_max + 1, max(1, k_max // 10))) | {k_max}))
         with st.spinner("Swapping random pairs of blocks…"):
             results = {labels[i]: run_analysis(i, "reorder", ks, samples, 0) for i in selected}

@@ -18,13 +18,12 @@ def test_ensemble_of_paths_in_a_browser(app_url, page):
     wait_idle(page, timeout_ms=240_000)
     assert_no_exception(page)
     assert page.locator(".st-key-paths_runs").get_by_text("ResNet-8").count() == 1
-    page.get_by_role("tab", name="Delete one block").click()
-    page.wait_for_timeout(800)
-    assert page.get_by_text("Delete one block at test time").count() >= 1
-    page.locator("[data-testid='stTabs']").scroll_into_view_if_needed()
+    chart = page.locator("[data-testid='stPlotlyChart']").last
+    chart.scroll_into_view_if_needed()
+    assert page.get_by_text("Delete one block at test time").count() >= 1  # the default analysis
     screenshot(page, "paths_single_lesion")
-    page.get_by_role("tab", name="Reorder blocks").click()
+    page.locator(".st-key-paths_analysis").get_by_text("Which paths carry the gradient").click()
     wait_idle(page)
     assert_no_exception(page)
-    page.locator("[data-testid='stTabs']").scroll_into_view_if_needed()
-    screenshot(page, "paths_reorder")
+    page.get_by_text("total gradient by path length").first.scroll_into_view_if_needed()
+    screenshot(page, "paths_gradient")

@@ -45,22 +45,34 @@ def test_unraveled_view_without_runs(tmp_path, monkeypatch):
     assert at.get("graphviz_chart")[1].proto.spec.count("-> out") == 32
 
 
+def figure(at, title_start: str) -> dict:
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return next(f for f in figures if f["layout"]["title"]["text"].startswith(title_start))
+
+
 def test_analyses_on_stored_runs(trained_home, monkeypatch):
     at = open_page(trained_home, monkeypatch)
     assert not at.exception, at.exception
     assert len(at.multiselect(key="paths_runs").value) == 2
-    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    titles = [f["layout"]["title"]["text"] for f in figures]
-    assert any(t.startswith("Which paths carry the gradient") for t in titles)
-    single = next(f for f in figures if f["layout"]["title"]["text"].startswith("Delete one block"))
+    single = figure(at, "Delete one block")  # the default analysis
     bars = [t for t in single["data"] if t["type"] == "bar"]
     assert len(bars) == 2  # one panel per net
     fixed = [t for t in single["data"] if t["type"] == "scatter"]
     assert len(fixed) == 1 and fixed[0]["x"] == [2, 3]  # plain-8's two downsampling layers
-    resnet_bars = bars[0]["y"]
-    assert len(resnet_bars) == 3 and all(0 <= e <= 100 for e in resnet_bars)
-    sweep = next(f for f in figures if f["layout"]["title"]["text"] == "Delete k random blocks")
-    assert sweep["data"][0]["x"][0] == 0
+    assert len(bars[0]["y"]) == 3 and all(0 <= e <= 100 for e in bars[0]["y"])
+
+    at.radio(key="paths_analysis").set_value("gradient").run()
+    assert not at.exception
+    gradient = figure(at, "Which paths carry the gradient")
+    assert gradient["data"][0]["x"] == [0, 1, 2, 3]  # ResNet-8: paths of length 0..3
+
+    at.radio(key="paths_analysis").set_value("random").run()
+    sweep = figure(at, "Delete k random blocks")
+    assert sweep["data"][0]["x"][0] == 0 and sweep["data"][0]["x"][-1] == 1  # plain-8 allows only 1
+
+    at.radio(key="paths_analysis").set_value("reorder").run()
+    assert [e.value for e in at.error] == [
+        "these nets have no two blocks of the same shape in one stage to swap; pick deeper nets"]
 
 
 def test_train_button_starts_the_engine(tmp_path, monkeypatch):
