@@ -8,7 +8,9 @@ Three ways to get the test error with each of the 27 blocks of ResNet-56 deleted
 All must give the same errors; the ratios are measured in the same run, so the noise of a shared
 CPU mostly cancels. Wall time and this process's CPU time are printed: on a box shared with other
 jobs the CPU time is the better guide to an idle machine. Weights are untrained: the cost of a
-forward pass does not depend on them. Target for ours: <= 10 s.
+forward pass does not depend on them. Target for ours: <= 10 s. Each is timed with torch's default
+threads and with one thread (what paths.analyse uses for the page and the CLI: on 8x8 maps the
+intra-op threads cost more than they give).
 """
 import copy
 import sys

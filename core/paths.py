@@ -385,6 +385,19 @@ def default_ks(model: CifarNet, analysis: str, points: int = 10) -> list[int]:
     return list(range(0, most + 1, step))
 
 
+@contextmanager
+def single_threaded():
+    """These passes run small tensors (8x8 maps on the digits), where torch's intra-op threads cost
+    more than they give: bench/bench_paths.py measured the ResNet-56 sweep at 65 s with 2 threads
+    and 3.3 s with 1 on a shared 2-core box. torch's setting is per process, so restore it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def analyse(model: CifarNet, test_x, test_y, analysis: str, ks: list[int] | None = None,
             samples: int = 5, seed: int = 0) -> dict:
     """Run one analysis on a trained net's test set. Returns plain data:
@@ -394,17 +407,18 @@ def analyse(model: CifarNet, test_x, test_y, analysis: str, ks: list[int] | None
     if samples < 1:
         raise UserError(f"samples must be at least 1, got {samples}")
     model.eval()
-    result = {"analysis": analysis, "blocks": len(model.blocks()),
-              "intact_error": test_error(model, test_x, test_y), "summary": None}
-    if analysis == "single":
-        result["rows"] = lesion_single(model, test_x, test_y)
-    elif analysis == "gradient":
-        result["rows"] = gradient_by_length(model, test_x, test_y, seed=seed)
-    else:
-        sweep = lesion_random if analysis == "random" else lesion_reorder
-        result["rows"] = sweep(model, test_x, test_y, ks if ks is not None else default_ks(model, analysis),
-                               samples, seed)
-        result["summary"] = summarize(result["rows"])
+    with single_threaded():
+        result = {"analysis": analysis, "blocks": len(model.blocks()),
+                  "intact_error": test_error(model, test_x, test_y), "summary": None}
+        if analysis == "single":
+            result["rows"] = lesion_single(model, test_x, test_y)
+        elif analysis == "gradient":
+            result["rows"] = gradient_by_length(model, test_x, test_y, seed=seed)
+        else:
+            sweep = lesion_random if analysis == "random" else lesion_reorder
+            result["rows"] = sweep(model, test_x, test_y, ks if ks is not None else default_ks(model, analysis),
+                                   samples, seed)
+            result["summary"] = summarize(result["rows"])
     return result
 
 

@@ -156,3 +156,13 @@ def test_single_lesion_sweep_equals_whole_forward_passes(batch):
         for row in table[table.deletable].itertuples():
             with paths.deleted(model, [row.block]):
                 assert row.error == paths.test_error(model, x, y)
+
+
+def test_analyse_runs_single_threaded_and_restores(batch):
+    x, y = batch
+    before = torch.get_num_threads()
+    result = paths.analyse(small_net("cifar-resnet-8"), x, y, "random", ks=[0, 1], samples=2)
+    assert torch.get_num_threads() == before
+    assert result["summary"]["k"].tolist() == [0, 1] and result["blocks"] == 3
+    with pytest.raises(UserError, match="analysis must be one of"):
+        paths.analyse(small_net("cifar-resnet-8"), x, y, "everything")
