@@ -429,9 +429,12 @@ CHANCE_COLOR, RANGE_COLOR = "#999999", "rgba(31, 95, 191, 0.12)"
 COLORS = ["#1f5fbf", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
 
 
-def _layout(fig, title: str, x: str, y: str, **extra):
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, font=FONT, template="plotly_white",
-                      legend=dict(orientation="h", y=-0.22), margin=dict(t=60, b=40), **extra)
+def _layout(fig, title: str, x: str = "", y: str = "", **extra):
+    """Common look; axis titles only for single-panel figures (subplots title their own axes)."""
+    fig.update_layout(title=title, font=FONT, template="plotly_white", legend=dict(orientation="h", y=-0.22),
+                      margin=dict(t=60, b=40), **extra)
+    if x or y:
+        fig.update_layout(xaxis_title=x, yaxis_title=y)
     return fig
 
 
@@ -472,12 +475,12 @@ def gradient_figure(table: pd.DataFrame, label: str, mass: float = 0.9):
     fig.add_scatter(x=table["length"].tolist(), y=(table["paths"] / table["paths"].sum() * 100).tolist(), mode="lines",
                     name="share of paths (for comparison)", line=dict(color="#999999", dash="dash"), row=1, col=2)
     fig.add_vrect(x0=lo - 0.5, x1=hi + 0.5, fillcolor=RANGE_COLOR, line_width=0, row=1, col=2)
-    fig.update_yaxes(type="log", title_text="‖∂loss/∂x₀‖ (log)", row=1, col=1)
+    fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂loss/∂x₀‖ (log)", row=1, col=1)
     fig.update_yaxes(title_text="share of the total gradient (%)", row=1, col=2)
     fig.update_xaxes(title_text="path length k (blocks)", row=1, col=1)
     fig.update_xaxes(title_text="path length k (blocks)", row=1, col=2)
     fig.update_annotations(font=FONT)
-    return _layout(fig, f"Which paths carry the gradient — {label}", "", "")
+    return _layout(fig, f"Which paths carry the gradient — {label}")
 
 
 def single_lesion_figure(results: dict[str, dict], num_classes: int = 10):
@@ -514,7 +517,7 @@ def single_lesion_figure(results: dict[str, dict], num_classes: int = 10):
     fig.update_yaxes(range=[0, 100])
     fig.update_yaxes(title_text="test error (%)", row=1, col=1)
     fig.update_annotations(font=FONT)
-    return _layout(fig, "Delete one block at test time (hatched: downsampling block)", "", "", bargap=0.15)
+    return _layout(fig, "Delete one block at test time (hatched: downsampling block)", bargap=0.15)
 
 
 def sweep_figure(results: dict[str, dict], x_title: str, title: str, num_classes: int = 10):
