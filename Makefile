@@ -1,6 +1,6 @@
 # The two commands of the README:  `make app`  and  `make test`.
 # Each sets up what it needs on a fresh machine (a virtual environment in .venv, and as root the
-# Debian packages: graphviz for SVG export, chromium for the browser tests), then runs.
+# Debian packages: graphviz for graph SVGs, chromium for figure export and the browser tests), then runs.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -19,10 +19,9 @@ bench: setup-dev
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
 setup: $(VENV)/.app-installed
-	@command -v dot >/dev/null || ./scripts/apt-install.sh graphviz
+	@command -v dot >/dev/null && test -x /usr/bin/chromium || ./scripts/apt-install.sh graphviz chromium fonts-dejavu-core
 
 setup-dev: setup $(VENV)/.dev-installed
-	@test -x /usr/bin/chromium || ./scripts/apt-install.sh chromium fonts-dejavu-core
 
 $(VENV)/.app-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

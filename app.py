@@ -13,6 +13,8 @@ st.markdown(
 PAGES = [
     ("pages/1_Architecture.py", "Architecture", "🏛️",
      "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters."),
+    ("pages/3_Cost_Lab.py", "Cost Lab", "🧮",
+     "Why 1×1 bottlenecks, depthwise separables and factorised kernels are cheap: calculators with the arithmetic."),
     ("pages/4_Plain_vs_Residual.py", "Plain vs Residual", "📉",
      "Train plain and residual nets live, side by side: the deeper plain net trains worse; skip connections fix it."),
     ("pages/5_Ensemble_of_Paths.py", "Ensemble of Paths", "🕸️",

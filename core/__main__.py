@@ -30,13 +30,48 @@ def cmd_list(args) -> None:
         print(f"{a.name:<{width}}  {a.family:<22} {'x'.join(map(str, a.input_size))}")
 
 
+def parse_input(text: str | None):
+    if text is None:
+        return None
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise UserError(f"--input must be three whole numbers C,H,W (e.g. 3,224,224); got {text!r}") from None
+
+
+def parse_options(pairs: list[str]) -> dict:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UserError(f"--set takes KEY=VALUE (e.g. width=32); got {pair!r}")
+        options[key] = int(value) if value.lstrip("-").isdigit() else {"true": True, "false": False}.get(value.lower(), value)
+    return options
+
+
+def cmd_count(args) -> None:
+    from core.profile import profile
+
+    result = profile(args.arch, parse_input(args.input), **parse_options(args.set))
+    if args.json:
+        print(json.dumps(result.to_json()))
+        return
+    table = result.table()[["name", "type", "stage", "detail", "output_shape", "params", "macs"]]
+    print(table.to_string(index=False, formatters={"params": "{:,}".format, "macs": "{:,}".format}))
+    c, h, w = result.input_size
+    print(f"\n{result.arch} at {c}x{h}x{w}: {result.total_macs:,} MACs ({result.total_macs / 1e9:.3f} G), "
+          f"{result.total_params:,} params ({result.total_params / 1e6:.2f} M), depth {result.depth}")
+
+
 def cmd_train(args) -> None:
-    from core.train import run_comparison
+    from core.train import default_lr, run_comparison
 
     ids = run_comparison(args.runs.split(","), save=args.save, json_lines=args.json, dataset=args.dataset,
-                         width=args.width, epochs=args.epochs, seed=args.seed, lr=args.lr,
+                         width=args.width, epochs=args.epochs, seed=args.seed,
+                         lr=default_lr(args.dataset) if args.lr is None else args.lr,
                          batch_size=args.batch_size, preact=args.preact, shortcut=args.shortcut,
-                         final_survival=args.final_survival, device=args.device, train_limit=args.train_limit)
+                         final_survival=args.final_survival, device=args.device, train_limit=args.train_limit,
+                         warmup=args.warmup, schedule=args.schedule)
     if ids:
         print(f"saved runs {', '.join(map(str, ids))} to the run store", file=sys.stderr)
 
@@ -49,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)
 
+    p = sub.add_parser("count", help="per-layer multiply-accumulates (MACs) and parameters, with totals")
+    p.add_argument("arch")
+    p.add_argument("--input", help="C,H,W (default: the architecture's own input size)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="constructor option, e.g. --set width=32 --set shortcut=B (CIFAR nets)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_count)
+
     p = sub.add_parser("train", help="train CIFAR-family nets side by side (same data order and seed)")
     p.add_argument("--runs", default="cifar-plain-20,cifar-plain-56,cifar-resnet-20,cifar-resnet-56",
                    help="comma-separated cifar-plain-N / cifar-resnet-N names")
@@ -56,12 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=None, help="default: 0.02 on digits, 0.1 (the paper's) otherwise")
+    p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--preact", action="store_true", help="pre-activation blocks")
     p.add_argument("--shortcut", choices=("A", "B"), default="A")
     p.add_argument("--final-survival", type=float, default=1.0, help="stochastic depth (1.0 = off)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--warmup", default="auto", choices=("auto", "on", "off"),
+                   help="lr/10 until training error < 80%% (auto: depth >= 110, as in the paper)")
+    p.add_argument("--schedule", default="step", choices=("step", "cosine", "constant"))
     p.add_argument("--train-limit", type=int, default=None, help="train on a subset of this many images")
     p.add_argument("--save", action="store_true", help="keep the runs in the run store")
     p.add_argument("--json", action="store_true", help="one JSON object per run per epoch")

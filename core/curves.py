@@ -12,6 +12,7 @@ from core.train import History, RunConfig
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 FONT = dict(size=16)
+LEGEND = dict(orientation="h", yanchor="top", y=-0.2, x=0, font=dict(size=14))  # below: curves get the width
 METRICS = {  # key -> (title, y-axis label, source, per cent)
     "train_error": ("Training error", "training error (%)", "steps", True),
     "test_error": ("Test error", "test error (%)", "epochs", True),
@@ -29,8 +30,8 @@ def _style(runs: Runs) -> dict[int, dict]:
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
-    fig.update_layout(title=title, font=FONT, height=420, margin=dict(l=70, r=20, t=60, b=60),
-                      legend=dict(font=dict(size=14)), hovermode="x unified")
+    fig.update_layout(title=title, font=FONT, height=460, margin=dict(l=70, r=20, t=60, b=60),
+                      legend=LEGEND, hovermode="x unified")
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
     return fig
@@ -63,7 +64,9 @@ def curve_figure(runs: Runs, metric: str) -> go.Figure:
             y = [scale * e[metric] for e in history.epochs]
             mode = "lines+markers"
         fig.add_trace(go.Scatter(x=x, y=y, mode=mode, name=config.label, line=dict(width=3, **styles[i])))
-    return _layout(fig, title, "epoch", y_title, log_y=metric == "train_loss")
+    fig = _layout(fig, title, "epoch", y_title, log_y=metric == "train_loss")
+    # the whole run on the x axis from the start, so live curves grow into a fixed frame
+    return fig.update_xaxes(range=[0, max((c.epochs for c, _ in runs), default=1)])
 
 
 def gradient_flow_figure(runs: Runs, epoch: int | None = None) -> go.Figure:
@@ -89,8 +92,8 @@ def gradient_flow_figure(runs: Runs, epoch: int | None = None) -> go.Figure:
     fig.layout.annotations[1].text = f"after epoch {shown_epoch}" if shown_epoch else "after training (not yet)"
     for a in fig.layout.annotations:
         a.font = FONT
-    fig.update_layout(title="Gradient flow: weight-gradient norm per layer", font=FONT, height=440,
-                      margin=dict(l=70, r=20, t=80, b=60), legend=dict(font=dict(size=14)))
+    fig.update_layout(title="Gradient flow: weight-gradient norm per layer", font=FONT, height=480,
+                      margin=dict(l=70, r=20, t=80, b=60), legend=LEGEND)
     fig.update_xaxes(title="layer (1 = next to the input)")
     fig.update_yaxes(title="gradient norm (log)", type="log", row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
@@ -101,7 +104,9 @@ def summary_rows(runs: Runs) -> list[dict]:
     rows = []
     for config, history in runs:
         last = history.epochs[-1] if history.epochs else {}
+        init = history.grad_norms[0]["norms"] if history.grad_norms else None
         rows.append({"run": config.label, "epochs": f"{len(history.epochs)}/{config.epochs}",
+                     "gradient spread at init (max/min)": round(max(init) / min(init), 1) if init else None,
                      "train error %": round(100 * last["train_error"], 2) if last else None,
                      "test error %": round(100 * last["test_error"], 2) if last else None,
                      "train loss": round(last["train_loss"], 4) if last else None,
@@ -122,6 +127,6 @@ def degradation_summary(runs: Runs) -> str | None:
         if len(depths) >= 2:
             lo, hi = depths[0], depths[-1]
             a, b = finals[(net, lo)], finals[(net, hi)]
-            verdict = "worse" if b > a + 0.5 else "better" if b < a - 0.5 else "about the same"
-            parts.append(f"{name}-{hi} trains {verdict} than {name}-{lo} ({b:.1f}% vs {a:.1f}% training error)")
+            verdict = "worse than" if b > a + 0.5 else "better than" if b < a - 0.5 else "as well as"
+            parts.append(f"{name}-{hi} trains {verdict} {name}-{lo} ({b:.1f}% vs {a:.1f}% training error)")
     return "; ".join(parts) + "." if parts else None

@@ -45,7 +45,10 @@ class Arch:
         if unknown:
             raise UserError(f"{self.name} has no option {', '.join(sorted(unknown))}; "
                             f"options: {', '.join(self.options) or 'none'}")
-        return self.builder(**{**self.options, **options})
+        try:
+            return self.builder(**{**self.options, **options})
+        except (ValueError, TypeError) as exc:  # our constructors explain bad values in one sentence
+            raise UserError(f"{self.name}: {exc}") from None
 
 
 # family -> (year, paper, description) for the families torchvision and timm provide

@@ -10,16 +10,18 @@ from core.curves import curve_figure, degradation_summary, gradient_flow_figure,
 from core.data import DATASETS
 from core.errors import UserError
 from core.runs import RunStore
-from core.train import PairedTrainer, RunConfig, check_config, format_duration
+from core.train import PairedTrainer, RunConfig, check_config, default_lr, format_duration
+from ui.figures import show
 from ui.page import setup, show_user_error
 
 setup("Plain vs Residual", "📉")
 ss = st.session_state
 DEPTHS = [8, 14, 20, 26, 32, 44, 56, 110]
-TICK_SECONDS = 0.5  # training per fragment run: Stop acts within about this long
+TICK_SECONDS = 0.3  # training per fragment run: Stop acts within about this long
 PRESETS = {  # widget key -> value
     "Degradation demo (digits, offline)": dict(pvr_depths=(20, 56), pvr_custom_depth=0, pvr_width=16,
-                                               pvr_epochs=8, pvr_lr=0.1, pvr_batch=64, pvr_dataset="digits",
+                                               pvr_epochs=8, pvr_lr=default_lr("digits"), pvr_batch=128,
+                                               pvr_dataset="digits",
                                                pvr_preact=False, pvr_shortcut="A", pvr_limit=0),
     "ResNet paper, CIFAR-10 figure (plain-20/56 vs ResNet-20/56)": dict(
         pvr_depths=(20, 56), pvr_custom_depth=0, pvr_width=16, pvr_epochs=164, pvr_lr=0.1, pvr_batch=128,
@@ -32,7 +34,7 @@ def apply_preset(name: str) -> None:
     ss.update(PRESETS[name])
 
 
-st.title("📉 Plain vs Residual")
+st.title("Plain vs Residual")
 st.markdown(
     "Train a **plain** net and a **residual** net of the same depths side by side — same data, same "
     "batch order, same initial weights. The deeper plain net ends with a *higher training error* than the "
@@ -43,10 +45,8 @@ st.markdown(
 # ---------------------------------------------------------------- controls (sidebar, bound to the URL)
 with st.sidebar:
     st.header("Comparison")
-    preset_columns = st.columns(2)
-    for column, (name, label) in zip(preset_columns, zip(PRESETS, ("Degradation demo", "Paper figure"))):
-        column.button(label, key=f"pvr_preset_{label}", help=name, on_click=apply_preset, args=(name,),
-                      width="stretch")
+    for i, name in enumerate(PRESETS):
+        st.button(name, key=f"pvr_preset_{i}", on_click=apply_preset, args=(name,), width="stretch")
     depths = st.select_slider("Depths (shallow, deep)", DEPTHS, value=DEFAULTS["pvr_depths"], key="pvr_depths",
                               bind="query-params", help="CIFAR-family depths 6n+2; each gets a plain and a residual run")
     custom_depth = st.number_input("Custom deep depth (0 = off)", 0, 100_000, DEFAULTS["pvr_custom_depth"], step=6,
@@ -55,7 +55,7 @@ with st.sidebar:
     width = st.select_slider("Width (stage-1 channels)", [4, 8, 16, 32, 64], value=DEFAULTS["pvr_width"],
                              key="pvr_width", bind="query-params")
     epochs = st.slider("Epochs", 1, 200, DEFAULTS["pvr_epochs"], key="pvr_epochs", bind="query-params")
-    lr = st.select_slider("Learning rate", [0.01, 0.02, 0.05, 0.1, 0.2, 0.5], value=DEFAULTS["pvr_lr"],
+    lr = st.select_slider("Learning rate", [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], value=DEFAULTS["pvr_lr"],
                           key="pvr_lr", bind="query-params", help="Divided by 10 at 50% and 75% of training")
     dataset = st.selectbox("Dataset", list(DATASETS), index=0, key="pvr_dataset", bind="query-params",
                            format_func=lambda name: DATASETS[name])
@@ -102,7 +102,6 @@ def start() -> None:
         return
     ss.pvr_start_error, ss.pvr_running, ss.pvr_saved_ids = None, True, []
     ss.pvr_tag = f"{time.strftime('%Y-%m-%d %H:%M')} {', '.join(c.label for c in configs)} #{uuid.uuid4().hex[:6]}"
-    ss.pvr_started = time.time()
 
 
 def stop() -> None:
@@ -111,27 +110,40 @@ def stop() -> None:
         store_runs("stopped")
 
 
+def replay(run_ids: list[int], name: str) -> None:
+    store = RunStore()  # histories only: no weights to load, so a replay is instant
+    ss.pvr_replay = [(r.config, r.history) for r in (store.load(i, with_model=False) for i in run_ids)]
+    ss.pvr_replay_name, ss.pvr_view = name, "replay"
+
+
+def delete(run_ids: list[int]) -> None:
+    store = RunStore()
+    for run_id in run_ids:
+        store.delete(run_id)
+    if ss.get("pvr_view") == "replay":
+        ss.pvr_view = "live"
+
+
 def resume() -> None:
     ss.pvr_running, ss.pvr_view = True, "live"
 
 
-with st.sidebar:
-    if settings_error:
-        show_user_error(settings_error)
-    else:
-        total = sum(e.seconds for e in estimates)
-        memory = max(e.memory_bytes for e in estimates)
-        st.caption(f"Estimated on this machine: **{format_duration(total)}** for {len(configs)} runs, "
-                   f"{memory / 2**20:,.0f} MiB peak per run.")
-        if total > 600:
-            st.warning(f"This comparison would take about {format_duration(total)} here; fewer epochs, "
-                       "a smaller depth or width, or a GPU make it a live demo.", icon="⏳")
-    buttons = st.columns(3)
-    buttons[0].button("▶ Start", key="pvr_start", type="primary", on_click=start,
-                      disabled=running or settings_error is not None, width="stretch")
-    buttons[1].button("■ Stop", key="pvr_stop", on_click=stop, disabled=not running, width="stretch")
-    buttons[2].button("↻ Resume", key="pvr_resume", on_click=resume, width="stretch",
-                      disabled=running or trainer is None or trainer.done)
+buttons = st.columns([1, 1, 1, 3])
+buttons[0].button("▶ Start", key="pvr_start", type="primary", on_click=start,
+                  disabled=running or settings_error is not None, width="stretch")
+buttons[1].button("■ Stop", key="pvr_stop", on_click=stop, disabled=not running, width="stretch")
+buttons[2].button("↻ Resume", key="pvr_resume", on_click=resume, width="stretch",
+                  disabled=running or trainer is None or trainer.done)
+if settings_error:
+    show_user_error(settings_error)
+else:
+    total = sum(e.seconds for e in estimates)
+    memory = max(e.memory_bytes for e in estimates)
+    buttons[3].caption(f"{len(configs)} runs: {', '.join(c.label for c in configs)} · estimated "
+                       f"**{format_duration(total)}** on this machine, {memory / 2**20:,.0f} MiB peak per run")
+    if total > 600:
+        st.warning(f"This comparison would take about {format_duration(total)} here; fewer epochs, "
+                   "a smaller depth or width, or a GPU make it a live demo.", icon="⏳")
 
 if ss.get("pvr_start_error"):
     show_user_error(UserError(ss.pvr_start_error))
@@ -146,18 +158,24 @@ def show_results(runs, running_now: bool) -> None:
     if summary and finished:
         st.success(summary, icon="📉")
     top = st.columns(2)
-    top[0].plotly_chart(curve_figure(runs, "train_error"), key="pvr_fig_train_error")
-    top[1].plotly_chart(curve_figure(runs, "test_error"), key="pvr_fig_test_error")
+    with top[0]:
+        show(curve_figure(runs, "train_error"), key="pvr_fig_train_error", name="training_error")
+    with top[1]:
+        show(curve_figure(runs, "test_error"), key="pvr_fig_test_error", name="test_error")
     bottom = st.columns(2)
     epochs_done = max(len(h.epochs) for _, h in runs)
     snapshot = None
     if not running_now and epochs_done > 1:
         snapshot = bottom[0].slider("Gradient snapshot after epoch", 1, epochs_done, epochs_done, key="pvr_snapshot")
-    bottom[0].plotly_chart(gradient_flow_figure(runs, snapshot), key="pvr_fig_grad")
-    bottom[0].caption("Norm of each layer's weight gradient on one batch. In a deep plain net it changes by "
-                      "orders of magnitude from layer to layer; the shortcuts of a residual net carry the "
-                      "gradient to every layer at a similar size.")
-    bottom[1].plotly_chart(curve_figure(runs, "train_loss"), key="pvr_fig_loss")
+    with bottom[0]:
+        show(gradient_flow_figure(runs, snapshot), key="pvr_fig_grad", name="gradient_flow")
+    bottom[0].caption("Norm of each layer's weight gradient on one batch. In a deep plain net it spans orders "
+                      "of magnitude across the layers — at initialisation it explodes towards the input (BatchNorm "
+                      "does that in deep plain stacks), once training settles the early layers get the smallest "
+                      "share. The shortcuts of a residual net keep every layer's gradient within a narrow band "
+                      "(the table's *spread* column).")
+    with bottom[1]:
+        show(curve_figure(runs, "train_loss"), key="pvr_fig_loss", name="training_loss")
     st.dataframe(summary_rows(runs), hide_index=True, width="stretch")
 
 
@@ -204,18 +222,11 @@ with st.expander("Stored runs: replay a comparison", expanded=False):
         names = list(groups)
         choice = st.selectbox("Comparison", names, key="pvr_stored", format_func=lambda n: (
             f"{n} · {', '.join(i.label + ('' if i.status == 'finished' else ' (stopped)') for i in reversed(groups[n]))}"))
+        ids = [info.id for info in reversed(groups[choice])]
         replay_col, live_col, delete_col = st.columns(3)
-        if replay_col.button("Replay", key="pvr_replay_btn", disabled=running, width="stretch"):
-            store = RunStore()
-            ss.pvr_replay = [(r.config, r.history) for r in
-                             (store.load(i.id, with_model=False) for i in reversed(groups[choice]))]
-            ss.pvr_replay_name, ss.pvr_view = choice, "replay"
-            st.rerun()
-        if live_col.button("Back to live training", key="pvr_live_btn", width="stretch"):
-            ss.pvr_view = "live"
-            st.rerun()
-        if delete_col.button("Delete", key="pvr_delete_btn", disabled=running, width="stretch"):
-            store = RunStore()
-            for info in groups[choice]:
-                store.delete(info.id)
-            st.rerun()
+        replay_col.button("Replay", key="pvr_replay_btn", disabled=running, width="stretch",
+                          on_click=replay, args=(ids, choice))
+        live_col.button("Back to live training", key="pvr_live_btn", width="stretch",
+                        on_click=lambda: ss.update(pvr_view="live"))
+        delete_col.button("Delete", key="pvr_delete_btn", disabled=running, width="stretch",
+                          on_click=delete, args=(ids,))

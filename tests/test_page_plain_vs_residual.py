@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "4_Plain_vs_Residual.py")
-TINY = {"pvr_depths": (8, 14), "pvr_width": 4, "pvr_epochs": 3, "pvr_batch": 32}  # ~130 steps a run: several ticks
+TINY = {"pvr_depths": (8, 14), "pvr_width": 4, "pvr_epochs": 2, "pvr_batch": 32}  # ~90 steps a run: several ticks
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def figure(at: AppTest, key: str) -> dict:
 
 def test_defaults_are_the_degradation_demo(page):
     assert page.session_state["pvr_depths"] == (20, 56) and page.session_state["pvr_dataset"] == "digits"
-    assert any("Estimated on this machine" in c.value for c in page.caption)
+    assert any("estimated" in c.value for c in page.caption)
     assert not page.error and "Start" in page.info[0].value
 
 

@@ -34,9 +34,9 @@ def test_missing_download_is_a_user_error(tmp_path):
 
 
 def test_batch_order_depends_on_seed_and_epoch_only():
-    a, _, _ = epoch_plan(100, seed=3, epoch=1, augment=False, size=8)
-    b, _, _ = epoch_plan(100, seed=3, epoch=1, augment=False, size=8)
-    c, _, _ = epoch_plan(100, seed=3, epoch=2, augment=False, size=8)
+    a, _, _ = epoch_plan(100, seed=3, epoch=1, augment=False)
+    b, _, _ = epoch_plan(100, seed=3, epoch=1, augment=False)
+    c, _, _ = epoch_plan(100, seed=3, epoch=2, augment=False)
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
@@ -109,3 +109,50 @@ def test_run_store_roundtrip_and_two_writers(tmp_path):
     with pytest.raises(UserError):
         store.load(run_id)
     assert sqlite3.connect(tmp_path / "runs.sqlite").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_cifar_augmentation_keeps_shape_and_flips():
+    from core.train import augment_batch
+
+    x = torch.arange(2 * 3 * 32 * 32, dtype=torch.float32).view(2, 3, 32, 32)
+    out = augment_batch(x, torch.tensor([True, False]), torch.tensor([[4, 4], [4, 4]]))  # no shift
+    assert out.shape == x.shape and torch.equal(out[0], x[0].flip(2)) and torch.equal(out[1], x[1])
+
+
+def test_figures_and_degradation_sentence():
+    from core.curves import curve_figure, degradation_summary, gradient_flow_figure
+    from core.train import History
+
+    def hist(err):
+        return History(steps=[{"step": 1, "epoch": 1.0, "loss": 1.0, "error": err, "lr": 0.1}],
+                       epochs=[{"epoch": 1, "train_loss": 1.0, "train_error": err, "test_error": err,
+                                "test_loss": 1.0, "seconds": 1.0, "images_per_s": 1.0}],
+                       grad_layers=["a", "b"], grad_norms=[{"step": 0, "epoch": 0.0, "norms": [1e-3, 1.0]},
+                                                           {"step": 1, "epoch": 1.0, "norms": [1e-2, 1.0]}])
+    runs = [(RunConfig(net="plain", depth=20, epochs=1), hist(0.02)), (RunConfig(net="plain", depth=56, epochs=1), hist(0.6)),
+            (RunConfig(net="resnet", depth=20, epochs=1), hist(0.02)), (RunConfig(net="resnet", depth=56, epochs=1), hist(0.018))]
+    assert degradation_summary(runs) == ("plain-56 trains worse than plain-20 (60.0% vs 2.0% training error); "
+                                         "ResNet-56 trains as well as ResNet-20 (1.8% vs 2.0% training error).")
+    fig = gradient_flow_figure(runs)
+    assert fig.layout.yaxis.type == "log" and len(fig.data) == 8 and fig.layout.annotations[1].text == "after epoch 1"
+    assert [t.line.dash for t in curve_figure(runs, "train_error").data] == ["dash", "dash", "solid", "solid"]
+
+
+def test_cli_train_json_lines_and_save(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CONVATLAS_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "core", "train", "--runs", "cifar-plain-8,cifar-resnet-8", "--width", "4",
+                          "--epochs", "1", "--train-limit", "256", "--json", "--save"],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["run"] for r in rows] == ["cifar-plain-8", "cifar-resnet-8"]
+    assert {"run", "epoch", "train_loss", "train_error", "test_error", "seconds"} <= set(rows[0])
+    assert len(RunStore(tmp_path / "runs.sqlite").list()) == 2
+    bad = subprocess.run([sys.executable, "-m", "core", "train", "--runs", "cifar-plain-5000"],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "GiB" in bad.stderr

@@ -1,17 +1,21 @@
-"""Page set-up shared by every page: wide layout, projector-friendly type, one way to show errors."""
+"""Page set-up shared by every page: wide layout, projector-friendly type, lecture mode, one way to show errors."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import streamlit as st
 
+from ui import present
+
 ROOT = Path(__file__).resolve().parents[1]
 CSS = (ROOT / "assets" / "style.css").read_text()
 
 
 def setup(title: str, icon: str = "🧭") -> None:
-    st.set_page_config(page_title=f"{title} · ConvAtlas", page_icon=icon, layout="wide")
-    st.markdown(f"<style>{CSS}</style>", unsafe_allow_html=True)
+    st.set_page_config(page_title=f"{title} · ConvAtlas", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if present.presenting() else "auto")
+    present.lecture_sidebar()
+    st.markdown(f"<style>{CSS}\n{present.css()}</style>", unsafe_allow_html=True)
 
 
 def show_user_error(exc: Exception) -> None:

@@ -1,0 +1,54 @@
+"""The landing page and lecture mode (shared by every page through ui.page.setup)."""
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from conftest import assert_no_exception, screenshot, wait_idle
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_app(**params):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def styles(at) -> str:
+    return "\n".join(m.value for m in at.markdown if "<style>" in m.value)
+
+
+def test_landing_runs_and_links_every_page():
+    at = run_app()
+    assert not at.exception
+    assert at.title[0].value.endswith("ConvAtlas")
+    links = [el.proto.page for el in at.get("page_link")]
+    assert "pages/1_Architecture.py" in links
+    assert all((ROOT / link).exists() for link in links if link.startswith("pages/"))
+
+
+def test_presentation_view_and_hidden_controls_come_from_the_url():
+    plain = run_app()
+    assert "font-size: 22px" not in styles(plain)
+    at = run_app(present="true", hide="depth,width", theme="dark")
+    css = styles(at)
+    assert "font-size: 22px" in css and "#0e1117" in css
+    assert ".st-key-depth { display: none" in css and ".st-key-width { display: none" in css
+
+
+def test_hide_ignores_unsafe_keys():
+    css = styles(run_app(hide="ok,}body{display:none"))
+    assert ".st-key-ok" in css and "body{display" not in css
+
+
+def test_landing_in_browser(app_url, page):
+    page.goto(app_url)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert page.get_by_text("ConvAtlas").first.is_visible()
+    screenshot(page, "landing")
+    page.goto(f"{app_url}/?present=true&theme=dark")
+    wait_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "landing-presentation-dark")

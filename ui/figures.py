@@ -1,0 +1,53 @@
+"""Every plotly figure goes through `show`: the session's plot theme (light, dark, presentation) and
+exports for slides (PNG from the chart's camera button at 3x scale; PNG and SVG downloads rendered
+on click by kaleido with Debian's chromium)."""
+from __future__ import annotations
+
+import os
+import re
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import present
+
+CHROMIUM = "/usr/bin/chromium"
+BASE = dict(font=dict(size=16), title_font=dict(size=20), legend=dict(font=dict(size=15)))
+PRESENTATION = dict(font=dict(size=22), title_font=dict(size=28), legend=dict(font=dict(size=20)))
+
+
+def styled(fig: go.Figure) -> go.Figure:
+    """A copy of `fig` in the session's theme: readable from the back of a lecture hall."""
+    fig = go.Figure(fig)
+    fig.update_layout(template="plotly_dark" if present.dark() else "plotly_white", **BASE)
+    big = present.presenting()
+    if big:
+        fig.update_layout(**PRESENTATION)
+        fig.update_traces(selector=dict(type="scatter"), line_width=4)
+    # Streamlit's chart theme shrinks tick labels; set them so they scale with the view
+    fig.update_xaxes(tickfont_size=20 if big else 15, title_font_size=24 if big else 17)
+    fig.update_yaxes(tickfont_size=20 if big else 15, title_font_size=24 if big else 17)
+    return fig
+
+
+def _export(fig: go.Figure, fmt: str) -> bytes:
+    os.environ.setdefault("BROWSER_PATH", CHROMIUM)  # kaleido drives the machine's chromium, no download
+    return fig.to_image(format=fmt, width=1600, height=900, scale=1 if fmt == "svg" else 2)
+
+
+def show(fig: go.Figure, key: str, name: str | None = None) -> None:
+    fig = styled(fig)
+    filename = re.sub(r"[^A-Za-z0-9_-]+", "_", name or key).strip("_") or "figure"
+    st.plotly_chart(fig, key=key, config={"displaylogo": False, "toImageButtonOptions": {
+        "format": "png", "filename": filename, "scale": 3}})
+    if present.presenting():
+        return
+    with st.popover("Export figure", icon=":material/download:"):
+        if not os.path.exists(os.environ.get("BROWSER_PATH", CHROMIUM)):
+            st.caption("PNG and SVG downloads need chromium (installed by `make app` as root); "
+                       "the chart's camera button still saves a PNG.")
+            return
+        for fmt in ("png", "svg"):
+            st.download_button(f"{fmt.upper()}", data=lambda fmt=fmt: _export(fig, fmt), file_name=f"{filename}.{fmt}",
+                               mime="image/svg+xml" if fmt == "svg" else "image/png", key=f"{key}-{fmt}",
+                               on_click="ignore")
