@@ -3,6 +3,7 @@ import streamlit as st
 
 from core import paths
 from core.errors import UserError
+from ui.figures import show
 from ui.page import setup, show_user_error
 
 setup("Ensemble of Paths", "🕸️")
@@ -43,7 +44,7 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Residual blocks", blocks)
 c2.metric("Paths (residual net)", f"2^{blocks} ≈ {float(2 ** blocks):.2e}")
 c3.metric("95% of paths have length", f"{lo} – {hi}", help=f"binomial, mean {blocks / 2:g}")
-st.plotly_chart(paths.lengths_figure(blocks), width="stretch")
+show(paths.lengths_figure(blocks), key="paths_lengths", name=f"path_lengths_{depth}_layers")
 st.caption(f"A plain net of the same depth has a single path through all {blocks} blocks (red). "
            f"In the residual net a path of length {blocks} is one of {float(2 ** blocks):.1e}.")
 
@@ -182,7 +183,8 @@ try:
         for run_id in residual:
             with st.spinner(f"Measuring gradients by path length for {labels[run_id]}…"):
                 result = run_analysis(run_id, "gradient", None, 1, 0)
-            st.plotly_chart(paths.gradient_figure(result["rows"], labels[run_id]), width="stretch")
+            show(paths.gradient_figure(result["rows"], labels[run_id]), key=f"paths_gradient_{run_id}",
+                 name=f"gradient_by_path_length_run{run_id}")
         st.caption(
             "Left: the gradient that reaches the input through one path falls off quickly with its length "
             "(each branch shrinks it). Right: times the number of paths of that length — the total gradient "
@@ -191,7 +193,7 @@ try:
     elif analysis == "single":
         with st.spinner("Deleting each block in turn…"):
             results = {labels[i]: run_analysis(i, "single", None, 1, 0) for i in selected}
-        st.plotly_chart(paths.single_lesion_figure(results), width="stretch")
+        show(paths.single_lesion_figure(results), key="paths_single", name="delete_one_block")
         st.caption("A residual block deleted leaves its shortcut, so the other paths still reach the output; "
                    "a plain layer deleted breaks the only path. Plain downsampling layers cannot be deleted at "
                    "all (nothing else has the right shape).")
@@ -203,8 +205,8 @@ try:
         ks = tuple(sorted(set(range(0, k_max + 1, max(1, k_max // 10))) | {k_max}))
         with st.spinner("Deleting random sets of blocks…"):
             results = {labels[i]: run_analysis(i, "random", ks, samples, 0) for i in selected}
-        st.plotly_chart(paths.sweep_figure(results, "blocks deleted at once (k)", "Delete k random blocks"),
-                        width="stretch")
+        show(paths.sweep_figure(results, "blocks deleted at once (k)", "Delete k random blocks"),
+             key="paths_random", name="delete_k_blocks")
         st.caption("Error grows smoothly with the number of deleted blocks, like an ensemble losing members.")
     else:
         most = min(paths.sweep_limits(by_id[i].config.net == "resnet", by_id[i].config.depth)["reorder"]
@@ -216,8 +218,8 @@ try:
         ks = tuple(sorted(set(range(0, k_max + 1, max(1, k_max // 10))) | {k_max}))
         with st.spinner("Swapping random pairs of blocks…"):
             results = {labels[i]: run_analysis(i, "reorder", ks, samples, 0) for i in selected}
-        st.plotly_chart(paths.sweep_figure(results, "pairs of same-shape blocks swapped (k)",
-                                           "Reorder blocks by swapping k random pairs"), width="stretch")
+        show(paths.sweep_figure(results, "pairs of same-shape blocks swapped (k)",
+                                  "Reorder blocks by swapping k random pairs"), key="paths_reorder", name="reorder_blocks")
         st.caption("Pairs are drawn within a stage (same shape). Residual nets tolerate reordering well.")
 except UserError as exc:
     show_user_error(exc)
