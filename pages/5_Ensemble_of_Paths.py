@@ -157,7 +157,8 @@ for run_id in selected:
     r = by_id[run_id]
     if r.final_test_error is not None and r.final_test_error > 0.5:
         st.warning(f"{r.label} ended at {r.final_test_error:.0%} test error: it has not learned, so deleting "
-                   "its blocks cannot show anything (a deep plain net is the usual case — use a shallower one).")
+                   "its blocks cannot show anything. Train it longer, or — the usual case, a deep plain net — "
+                   "pick a shallower one.")
 
 residual = [i for i in selected if by_id[i].config.net == "resnet"]
 labels = {i: f"#{i} {by_id[i].label}" for i in selected}
