@@ -21,6 +21,8 @@ PAGES = [
      "Train plain and residual nets live, side by side: the deeper plain net trains worse; skip connections fix it."),
     ("pages/6_Representation_Drift.py", "Representation Drift", "🌊",
      "Residual stages refine one representation; plain nets re-represent at every layer: CKA, per-block change, paths."),
+    ("pages/5_Ensemble_of_Paths.py", "Ensemble of Paths", "🕸️",
+     "Unravel a ResNet into 2ⁿ paths, delete its blocks at test time, and see which paths carry the gradient."),
 ]
 columns = st.columns(3)
 for i, (path, label, icon, caption) in enumerate(PAGES):

@@ -4,7 +4,8 @@
    comparison): total wall time through `PairedTrainer` (target: <= 30 s on a 2-core CPU).
 2. The engine's loop vs the obvious alternative, a bare PyTorch loop with the same model, optimiser,
    batch order and per-epoch test pass, on the same nets in the same process (alternating, best of
-   `--repeats`): the ratio is the cost of the engine's bookkeeping (target: <= 1.2).
+   `--repeats`): the ratio is the cost of the engine's bookkeeping (target: <= 1.2). A CPU figure:
+   the bare loop has no channels_last/bf16, so on CUDA the ratio would compare different recipes.
 
 `python bench/bench_train.py [--epochs 2] [--repeats 2] [--skip-comparison]`; `--device cuda` with
 `--synthetic-cifar` times ResNet-56 epochs on CIFAR-10-sized random data (no download needed).
@@ -41,7 +42,7 @@ def hand_run(config: RunConfig, data: Dataset) -> float:
     start = time.perf_counter()
     device = torch.device("cuda" if config.device == "cuda" else "cpu")
     torch.manual_seed(config.seed)
-    model = build_model(config).train().to(device, memory_format=torch.channels_last)
+    model = build_model(config).train().to(device)
     decay = [p for p in model.parameters() if p.ndim > 1]
     rest = [p for p in model.parameters() if p.ndim <= 1]
     opt = torch.optim.SGD([{"params": decay, "weight_decay": config.weight_decay},
@@ -57,7 +58,7 @@ def hand_run(config: RunConfig, data: Dataset) -> float:
             for g in opt.param_groups:
                 g["lr"] = config.lr * 0.1 ** ((frac >= 0.5) + (frac >= 0.75))
             idx = order[i * bs:(i + 1) * bs].to(device)
-            loss = F.cross_entropy(model(x_all[idx].contiguous(memory_format=torch.channels_last)), y_all[idx])
+            loss = F.cross_entropy(model(x_all[idx]), y_all[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

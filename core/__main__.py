@@ -147,7 +147,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paths", type=int, default=4, help="examples followed through depth (default 4)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_drift)
+
+    p = sub.add_parser("paths", help="ensemble-of-paths analyses (Veit et al. 2016) of a trained CIFAR-family net")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=int, metavar="RUN_ID", help="a run from the run store")
+    source.add_argument("--train", metavar="SPEC", help="train first, e.g. resnet-56 or plain-20 (kept in the store)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--lesion", choices=["single", "random", "reorder"], default="single",
+                      help="delete each block / k random blocks / swap k random pairs (default single)")
+    what.add_argument("--gradient", action="store_true", help="gradient magnitude by path length instead")
+    p.add_argument("--k", help="values of k for random/reorder, comma-separated (default: about 10 up to the most)")
+    p.add_argument("--samples", type=int, default=5, help="random draws per k (default 5)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=8, help="with --train (default 8)")
+    p.add_argument("--lr", type=float, default=0.02, help="with --train (default 0.02, measured on the digits)")
+    p.add_argument("--final-survival", type=float, default=1.0,
+                   help="with --train: stochastic depth, survival of the last block (0.5 as in the paper; 1 = off)")
+    p.add_argument("--dataset", default="digits", help="with --train (default digits, offline)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_paths)
     return parser
+
+
+def _paths(args) -> None:
+    from core import paths
+
+    paths.cli(args)
 
 
 def main(argv: list[str] | None = None) -> int:

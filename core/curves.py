@@ -12,6 +12,7 @@ from core.train import History, RunConfig
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 FONT = dict(size=16)
+LEGEND = dict(orientation="h", yanchor="top", y=-0.2, x=0, font=dict(size=14))  # below: curves get the width
 METRICS = {  # key -> (title, y-axis label, source, per cent)
     "train_error": ("Training error", "training error (%)", "steps", True),
     "test_error": ("Test error", "test error (%)", "epochs", True),
@@ -29,8 +30,8 @@ def _style(runs: Runs) -> dict[int, dict]:
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
-    fig.update_layout(title=title, font=FONT, height=420, margin=dict(l=70, r=20, t=60, b=60),
-                      legend=dict(font=dict(size=14)), hovermode="x unified")
+    fig.update_layout(title=title, font=FONT, height=460, margin=dict(l=70, r=20, t=60, b=60),
+                      legend=LEGEND, hovermode="x unified")
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
     return fig
@@ -91,8 +92,8 @@ def gradient_flow_figure(runs: Runs, epoch: int | None = None) -> go.Figure:
     fig.layout.annotations[1].text = f"after epoch {shown_epoch}" if shown_epoch else "after training (not yet)"
     for a in fig.layout.annotations:
         a.font = FONT
-    fig.update_layout(title="Gradient flow: weight-gradient norm per layer", font=FONT, height=440,
-                      margin=dict(l=70, r=20, t=80, b=60), legend=dict(font=dict(size=14)))
+    fig.update_layout(title="Gradient flow: weight-gradient norm per layer", font=FONT, height=480,
+                      margin=dict(l=70, r=20, t=80, b=60), legend=LEGEND)
     fig.update_xaxes(title="layer (1 = next to the input)")
     fig.update_yaxes(title="gradient norm (log)", type="log", row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)

@@ -17,7 +17,7 @@ from ui.page import setup, show_user_error
 setup("Plain vs Residual", "📉")
 ss = st.session_state
 DEPTHS = [8, 14, 20, 26, 32, 44, 56, 110]
-TICK_SECONDS = 0.5  # training per fragment run: Stop acts within about this long
+TICK_SECONDS = 0.3  # training per fragment run: Stop acts within about this long
 PRESETS = {  # widget key -> value
     "Degradation demo (digits, offline)": dict(pvr_depths=(20, 56), pvr_custom_depth=0, pvr_width=16,
                                                pvr_epochs=8, pvr_lr=default_lr("digits"), pvr_batch=128,
