@@ -14,7 +14,6 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from torch import nn
