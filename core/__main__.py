@@ -90,6 +90,18 @@ def cmd_drift(args) -> None:
     drift.command(args.run, args.train, args.examples, args.paths, args.json)
 
 
+def cmd_scene(args) -> None:
+    from core import scenes
+
+    if args.name is None:
+        for scene in scenes.SCENES:
+            todo = len(scenes.missing_runs(scene))
+            state = "ready" if not todo else f"{todo} run(s) to train"
+            print(f"{scene.key:24s} {scene.title}  [{state if scene.runs else 'no training'}]")
+        return
+    scenes.prepare(args.name, emit=lambda line: print(line, file=sys.stderr))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m core", description="ConvAtlas: explore deep CNN architectures.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -166,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="digits", help="with --train (default digits, offline)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_paths)
+
+    p = sub.add_parser("scene", help="list lecture scenes, or precompute one scene's training runs")
+    p.add_argument("name", nargs="?", help="scene to prepare (omit to list the scenes)")
+    p.set_defaults(func=cmd_scene)
     return parser
 
 

@@ -53,13 +53,6 @@ def initial_reports(config_dicts: tuple[tuple, ...], paths: int) -> list[drift.D
     return drift.analyse_runs([(RunConfig(**dict(c)), None) for c in config_dicts], EXAMPLES, paths)
 
 
-def stored_pair(configs: list[RunConfig]) -> tuple[int, ...] | None:
-    """The newest finished stored run of each config, if every config has one."""
-    runs = RunStore().list()
-    ids = [next((r.id for r in runs if r.config == c and r.status == "finished"), None) for c in configs]
-    return None if None in ids else tuple(ids)
-
-
 @st.fragment(run_every=0.5)
 def training_panel() -> None:
     """Trains the pair in half-second chunks, so the progress bar moves and Stop answers at once."""
@@ -114,7 +107,7 @@ def pick_stored_runs() -> tuple[int, int]:
 
 
 try:
-    pair = pick_stored_runs() if picking else stored_pair(configs)
+    pair = pick_stored_runs() if picking else RunStore().find(configs)
     if pair:
         reports = stored_reports(pair, paths)
         if not picking:

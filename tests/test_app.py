@@ -30,6 +30,17 @@ def test_landing_runs_and_links_every_page():
     assert all(link in pages or (ROOT / link).exists() for link in links)
 
 
+def test_scene_gallery_links_each_scene_with_its_parameters():
+    from core import scenes
+
+    at = run_app()
+    links = at.get("page_link")
+    scene_links = [el.proto for el in links if el.proto.label == "Open scene"]
+    assert len(scene_links) == len(scenes.SCENES) >= 6
+    titles = [m.value for m in at.markdown]
+    assert "**The degradation problem**" in titles
+
+
 def test_presentation_view_and_hidden_controls_come_from_the_url():
     plain = run_app()
     assert "font-size: 22px" not in styles(plain)
