@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from core.errors import UserError
+from core.units import human
 from core.profile import Layer, Profile
 
 LEVELS = ("stage", "block", "layer")
@@ -66,15 +67,6 @@ def kind(row: Layer) -> str:
 
 def _weighted(row: Layer) -> bool:
     return kind(row) in ("conv", "dw", "fc")
-
-
-def fmt_count(n: float) -> str:
-    """12_345_678 -> '12.3 M' (k, M, G), for MACs and parameter counts."""
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
-            value = n / scale
-            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    return f"{n:.0f}"
 
 
 def fmt_shape(shape) -> str:
@@ -296,7 +288,7 @@ def _html(lines: list[str], title: str | None = None, small: str | None = None, 
 def _cost(macs: int, params: int) -> str | None:
     if not macs and not params:
         return None
-    return f"{fmt_count(macs)} MACs · {fmt_count(params)} params"
+    return f"{human(macs)} MACs · {human(params)} params"
 
 
 def _compress(lines: list[str]) -> list[str]:
@@ -514,7 +506,7 @@ def _draw_block(table: _Table, d: _Drawing, b: _Block, level: str, special: dict
             label = _html([table.text(r)], fontsize=fontsize)
             d.node(r.name, label, _block_kind(table, [r]), shape="circle" if kind(r) == "merge" and r.type not in CATS else "box",
                    tooltip=f"{r.name} ({r.type} {r.detail}) → {fmt_shape(r.output_shape)}; "
-                           f"{fmt_count(r.macs)} MACs, {fmt_count(r.params)} params", cluster=cluster)
+                           f"{human(r.macs)} MACs, {human(r.params)} params", cluster=cluster)
             if dashed:
                 d.nodes[r.name]["dashed"] = True
             d.node_of[r.name] = r.name
@@ -639,8 +631,8 @@ def to_dot(result: Profile, level: str = "block", *, fontsize: int = 16, rankdir
     else:
         _draw_blocks(table, drawing, level, collapse, fontsize)
     c, h, w = result.input_size
-    heading = (f"{result.arch} · {c}×{h}×{w} · {fmt_count(result.total_macs)} MACs · "
-             f"{fmt_count(result.total_params)} params · depth {result.depth}")
+    heading = (f"{result.arch} · {c}×{h}×{w} · {human(result.total_macs)} MACs · "
+             f"{human(result.total_params)} params · depth {result.depth}")
     return _render(drawing, heading if title else "", fontsize, rankdir, result.arch)
 
 
