@@ -135,14 +135,14 @@ def resolve_device(name: str = "auto") -> torch.device:
 @lru_cache(maxsize=1)
 def configure_cpu() -> int:
     """Flush denormals: deep plain nets produce them, and a CPU was measured ~10x slower on a
-    56-layer plain net without flushing. Threads: the cores this process may use, minus those other
-    processes keep busy (load average); on an oversubscribed CPU, OpenMP threads waiting for each
-    other made a plain-20 step ~25x slower with 2 threads than with 1 (1376 vs 49 ms measured here).
-    `CONVATLAS_THREADS` overrides."""
+    56-layer plain net without flushing. Threads: the cores this process may use, less those other
+    processes keep busy (load average). On this 2-core machine the four-run demo took 30.5 s with
+    2 threads and 42.8 s with 1 when quiet, but with the load at ~3, OpenMP threads waiting for each
+    other made 2 threads over 5x slower than 1. `CONVATLAS_THREADS` overrides."""
     torch.set_flush_denormal(True)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    threads = int(os.environ.get("CONVATLAS_THREADS", 0)) or max(1, min(cores, round(cores - busy)))
+    threads = int(os.environ.get("CONVATLAS_THREADS", 0)) or max(1, min(cores, math.ceil(cores - busy + 0.5)))
     torch.set_num_threads(threads)
     return threads
 
