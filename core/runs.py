@@ -124,6 +124,12 @@ class RunStore:
             model.eval()
         return Run(id_, created, label, status, comparison, config, History.from_dict(json.loads(history)), model)
 
+    def export_json(self, run_ids: list[int]) -> str:
+        """Runs as JSON (configuration and metric history, no weights): for notebooks and slides."""
+        runs = [self.load(i, with_model=False) for i in run_ids]
+        return json.dumps([{"id": r.id, "label": r.label, "status": r.status, "comparison": r.comparison,
+                            "config": r.config.to_dict(), "history": r.history.to_dict()} for r in runs])
+
     def delete(self, run_id: int) -> None:
         with closing(self._connect()) as db, db:
             db.execute("DELETE FROM runs WHERE id = ?", (int(run_id),))

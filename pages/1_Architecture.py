@@ -4,7 +4,7 @@ import streamlit as st
 from core import compare, graph, zoo
 from core.errors import UserError
 from core.units import human
-from ui import cached
+from ui import cached, graphs
 from ui.figures import show
 from ui.page import setup, show_user_error
 
@@ -92,14 +92,10 @@ if twins:
 # --- graph ----------------------------------------------------------------------------------------
 st.subheader(f"Block graph · {level} level")
 dot = cached.arch_dot(name, input_size, option_key, level)
-st.graphviz_chart(dot)
 stem = f"{name}_{input_size[1]}x{input_size[2]}"
-downloads = st.columns(3)
-downloads[0].download_button("⬇️ Table (CSV)", result.table().to_csv(index=False), f"{stem}_layers.csv",
-                             "text/csv", on_click="ignore")
-downloads[1].download_button("⬇️ Graph (DOT)", dot, f"{stem}_{level}.dot", "text/vnd.graphviz", on_click="ignore")
-downloads[2].download_button("⬇️ Graph (SVG)", lambda: cached.dot_to_svg(dot), f"{stem}_{level}.svg",
-                             "image/svg+xml", on_click="ignore")
+graphs.show(dot, key="arch-graph", name=f"{stem}_{level}")
+st.download_button("⬇️ Table (CSV)", result.table().to_csv(index=False), f"{stem}_layers.csv",
+                   "text/csv", on_click="ignore")
 
 # --- costs ----------------------------------------------------------------------------------------
 figures = cached.arch_figures(name, input_size, option_key)

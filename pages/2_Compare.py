@@ -6,7 +6,7 @@ import streamlit as st
 from core import compare, graph
 from core.errors import UserError
 from core.units import human
-from ui import cached
+from ui import cached, graphs
 from ui.figures import show
 from ui.page import setup, show_user_error
 
@@ -44,7 +44,7 @@ else:
             st.caption(f"{human(p.total_macs)} MACs · {human(p.total_params)} params · depth {p.depth} · "
                        f"input {'×'.join(map(str, p.input_size))}")
             with st.container(height=900, border=True):
-                st.graphviz_chart(cached.side_by_side_dot(p.arch, level))
+                graphs.show(cached.side_by_side_dot(p.arch, level), key=f"cmp-graph-{p.arch}", name=f"{p.arch}_{level}")
 
     # --- tables ------------------------------------------------------------------------------
     st.subheader("Stage by stage")

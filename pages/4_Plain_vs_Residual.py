@@ -230,10 +230,12 @@ with st.expander("Stored runs: replay a comparison", expanded=False):
         choice = st.selectbox("Comparison", names, key="pvr_stored", format_func=lambda n: (
             f"{n} · {', '.join(i.label + ('' if i.status == 'finished' else ' (stopped)') for i in reversed(groups[n]))}"))
         ids = [info.id for info in reversed(groups[choice])]
-        replay_col, live_col, delete_col = st.columns(3)
+        replay_col, live_col, delete_col, export_col = st.columns(4)
         replay_col.button("Replay", key="pvr_replay_btn", disabled=running, width="stretch",
                           on_click=replay, args=(ids, choice))
         live_col.button("Back to live training", key="pvr_live_btn", width="stretch",
                         on_click=lambda: ss.update(pvr_view="live"))
         delete_col.button("Delete", key="pvr_delete_btn", disabled=running, width="stretch",
                           on_click=delete, args=(ids,))
+        export_col.download_button("Runs (JSON)", lambda: RunStore().export_json(ids), "convatlas_runs.json",
+                                   "application/json", key="pvr_export_btn", on_click="ignore", width="stretch")

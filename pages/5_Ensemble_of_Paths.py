@@ -3,6 +3,7 @@ import streamlit as st
 
 from core import paths
 from core.errors import UserError
+from ui import graphs
 from ui.figures import show
 from ui.page import setup, show_user_error
 
@@ -21,11 +22,11 @@ n = st.slider("Residual blocks to unravel", 1, paths.MAX_UNRAVEL, 3, key="unrave
 stacked, unraveled = st.columns([1, 3])
 with stacked:
     st.markdown("**Stacked view** — what we draw")
-    st.graphviz_chart(paths.stacked_dot(n))  # natural size: stretched to the column it towers over
+    graphs.show(paths.stacked_dot(n), key="stacked", name=f"stacked_{n}_blocks")  # natural size: stretched to the column it towers over
 with unraveled:
     st.markdown(f"**Unraveled view** — what it computes: {2 ** n} paths into the output sum "
                 "(hover a block to see its path)")
-    st.graphviz_chart(paths.unraveled_dot(n), width="stretch")
+    graphs.show(paths.unraveled_dot(n), key="unraveled", name=f"unraveled_{n}_blocks", width="stretch")
 st.markdown("Substituting each block into the next, one level at a time:")
 for line in paths.unrolled_latex(n):
     st.latex(line)

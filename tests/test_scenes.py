@@ -1,4 +1,5 @@
 """Lecture scenes: the gallery's links open each scene, and a prepared scene replays from the store."""
+import json
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -41,6 +42,8 @@ def test_prepared_degradation_scene_replays_on_the_page(tmp_path, monkeypatch):
         store.save(config, fake_history(0.5 if config.net == "plain" and config.depth == 56 else 0.1))
     assert scenes.missing_runs(scene) == [] and store.find(list(scene.runs))
     assert scenes.prepare("degradation", emit=lambda line: None) == []  # nothing left to train
+    exported = json.loads(store.export_json(list(store.find(list(scene.runs)))))
+    assert [r["config"]["depth"] for r in exported] == [20, 20, 56, 56] and exported[0]["history"]["epochs"]
 
     at = AppTest.from_file(str(ROOT / "pages" / "4_Plain_vs_Residual.py"), default_timeout=60).run()
     assert not at.exception
