@@ -63,6 +63,14 @@ def cmd_count(args) -> None:
           f"{result.total_params:,} params ({result.total_params / 1e6:.2f} M), depth {result.depth}")
 
 
+def cmd_graph(args) -> None:
+    from core.graph import to_dot, to_svg
+    from core.profile import profile
+
+    result = profile(args.arch, parse_input(args.input), **parse_options(args.set))
+    dot = to_dot(result, args.level, collapse=args.collapse)
+    print(to_svg(dot) if args.svg else dot, end="")
+
 def cmd_train(args) -> None:
     from core.train import default_lr, run_comparison
 
@@ -74,6 +82,24 @@ def cmd_train(args) -> None:
                          warmup=args.warmup, schedule=args.schedule)
     if ids:
         print(f"saved runs {', '.join(map(str, ids))} to the run store", file=sys.stderr)
+
+
+def cmd_drift(args) -> None:
+    from core import drift
+
+    drift.command(args.run, args.train, args.examples, args.paths, args.json)
+
+
+def cmd_scene(args) -> None:
+    from core import scenes
+
+    if args.name is None:
+        for scene in scenes.SCENES:
+            todo = len(scenes.missing_runs(scene))
+            state = "ready" if not todo else f"{todo} run(s) to train"
+            print(f"{scene.key:24s} {scene.title}  [{state if scene.runs else 'no training'}]")
+        return
+    scenes.prepare(args.name, emit=lambda line: print(line, file=sys.stderr))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,6 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="constructor option, e.g. --set width=32 --set shortcut=B (CIFAR nets)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_count)
+
+    p = sub.add_parser("graph", help="block graph as Graphviz DOT (stage, block or layer level)")
+    p.add_argument("arch")
+    p.add_argument("--level", choices=["stage", "block", "layer"], default="block")
+    p.add_argument("--input", help="C,H,W (default: the architecture's own input size)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="constructor option, e.g. --set shortcut=B (CIFAR nets)")
+    p.add_argument("--collapse", type=int, default=12, metavar="N",
+                   help="draw runs of more than N identical blocks as first two, '...', last (0: never)")
+    p.add_argument("--svg", action="store_true", help="render with Graphviz's dot and print SVG instead")
+    p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("train", help="train CIFAR-family nets side by side (same data order and seed)")
     p.add_argument("--runs", default="cifar-plain-20,cifar-plain-56,cifar-resnet-20,cifar-resnet-56",
@@ -112,7 +149,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", action="store_true", help="keep the runs in the run store")
     p.add_argument("--json", action="store_true", help="one JSON object per run per epoch")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("drift", help="representation drift of plain vs residual nets (CKA, per-block change)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=int, nargs="+", metavar="RUN_ID", help="stored runs to analyse")
+    source.add_argument("--train", metavar="SPEC",
+                        help="train a plain and a residual net first, e.g. depth=20,width=16,epochs=8,preact=false")
+    p.add_argument("--examples", type=int, default=500, help="test images analysed (default 500)")
+    p.add_argument("--paths", type=int, default=4, help="examples followed through depth (default 4)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_drift)
+
+    p = sub.add_parser("paths", help="ensemble-of-paths analyses (Veit et al. 2016) of a trained CIFAR-family net")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=int, metavar="RUN_ID", help="a run from the run store")
+    source.add_argument("--train", metavar="SPEC", help="train first, e.g. resnet-56 or plain-20 (kept in the store)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--lesion", choices=["single", "random", "reorder"], default="single",
+                      help="delete each block / k random blocks / swap k random pairs (default single)")
+    what.add_argument("--gradient", action="store_true", help="gradient magnitude by path length instead")
+    p.add_argument("--k", help="values of k for random/reorder, comma-separated (default: about 10 up to the most)")
+    p.add_argument("--samples", type=int, default=5, help="random draws per k (default 5)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=8, help="with --train (default 8)")
+    p.add_argument("--lr", type=float, default=0.02, help="with --train (default 0.02, measured on the digits)")
+    p.add_argument("--final-survival", type=float, default=1.0,
+                   help="with --train: stochastic depth, survival of the last block (0.5 as in the paper; 1 = off)")
+    p.add_argument("--dataset", default="digits", help="with --train (default digits, offline)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_paths)
+
+    p = sub.add_parser("scene", help="list lecture scenes, or precompute one scene's training runs")
+    p.add_argument("name", nargs="?", help="scene to prepare (omit to list the scenes)")
+    p.set_defaults(func=cmd_scene)
     return parser
+
+
+def _paths(args) -> None:
+    from core import paths
+
+    paths.cli(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,6 +102,13 @@ class RunStore:
                                len(epochs), last.get("train_error"), last.get("test_error")))
         return out
 
+    def find(self, configs: list[RunConfig]) -> tuple[int, ...] | None:
+        """The newest finished run of each configuration, or None unless every one has one:
+        how a page replays a comparison that was already trained (by a scene, the CLI or another tab)."""
+        runs = self.list()
+        ids = [next((r.id for r in runs if r.config == c and r.status == "finished"), None) for c in configs]
+        return None if None in ids else tuple(ids)
+
     def load(self, run_id: int, with_model: bool = True) -> Run:
         with closing(self._connect()) as db:
             row = db.execute("SELECT id, created, label, status, comparison, config, history, weights "

@@ -38,6 +38,7 @@ class Arch:
     top1: float | None = None               # published ImageNet top-1 accuracy, %
     top1_source: str | None = None
     published_gmacs: float | None = None    # torchvision's published GFLOPS figure (which counts MACs)
+    published_params: int | None = None     # torchvision's published parameter count of the model as built
     options: dict = field(default_factory=dict)  # constructor options and their defaults
 
     def build(self, **options) -> nn.Module:
@@ -128,6 +129,8 @@ def _torchvision_archs() -> list[Arch]:
             description=_TV_DESCRIPTIONS.get(name, description), input_size=(3, crop, crop),
             builder=_tv_builder(name), top1=meta["_metrics"]["ImageNet-1K"]["acc@1"],
             top1_source=f"torchvision {weights.name}", published_gmacs=meta["_ops"],
+            # torchvision counts the auxiliary heads, which we build switched off
+            published_params=None if name in _TV_NO_AUX else meta["num_params"],
             options={"num_classes": 1000},
         ))
     return archs

@@ -182,6 +182,13 @@ def show_results(runs, running_now: bool) -> None:
 def live_panel() -> None:
     trainer = ss.get("pvr_trainer")
     if trainer is None:
+        stored = None if settings_error else RunStore().find(configs)
+        if stored:  # trained before (a prepared scene, the CLI, another tab): replay at once
+            store = RunStore()
+            st.info(f"Showing **stored runs** {', '.join(map(str, stored))} of exactly these settings — no "
+                    "training wait. Press **▶ Start** to train them again live.", icon="💾")
+            show_results([(r.config, r.history) for r in (store.load(i, with_model=False) for i in stored)], False)
+            return
         st.info("Press **▶ Start** in the sidebar (or pick a preset) to train the comparison.", icon="👈")
         return
     if ss.get("pvr_running"):

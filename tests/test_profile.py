@@ -21,6 +21,7 @@ def test_totals_match_torchvision_published(name):
     assert round(result.total_macs / 1e9, 3) == pytest.approx(arch.published_gmacs, abs=1e-9)
     # parameters as torchvision publishes them (aux heads off), and rows add up to the total
     assert sum(layer.params for layer in result.layers) == result.total_params
+    assert arch.published_params in (None, result.total_params)
 
 
 @pytest.mark.parametrize("name,gmacs", [("vgg19", 19.6), ("plain34", 3.6), ("resnet34", 3.6),

@@ -38,7 +38,8 @@ def _export(fig: go.Figure, fmt: str) -> bytes:
 def show(fig: go.Figure, key: str, name: str | None = None) -> None:
     fig = styled(fig)
     filename = re.sub(r"[^A-Za-z0-9_-]+", "_", name or key).strip("_") or "figure"
-    st.plotly_chart(fig, key=key, config={"displaylogo": False, "toImageButtonOptions": {
+    # theme=None: keep the template and projector fonts set above (Streamlit's theme would replace them)
+    st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False, "toImageButtonOptions": {
         "format": "png", "filename": filename, "scale": 3}})
     if present.presenting():
         return

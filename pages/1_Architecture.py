@@ -1,0 +1,136 @@
+"""Architecture: one net from the zoo — block graph, headline figures, per-layer and per-stage costs."""
+import streamlit as st
+
+from core import compare, graph, zoo
+from core.errors import UserError
+from core.units import human
+from ui import cached
+from ui.figures import show
+from ui.page import setup, show_user_error
+
+setup("Architecture", "🏛️")
+st.title("🏛️ Architecture")
+
+DEFAULT_ARCH = "resnet34"
+ALL = "all families"
+groups = cached.names_by_family()
+all_names = [name for names in groups.values() for name in names]  # ordered by family
+
+
+def open_arch(name: str) -> None:
+    st.session_state.family = ALL  # the twin may be of another family (plain34 vs resnet34)
+    st.session_state.arch = name
+
+
+# --- controls (bound to the URL so a link reproduces the view) ----------------------------------
+top = st.columns([1.4, 2, 1, 1, 2])
+family = top[0].selectbox("Family", [ALL] + list(groups), key="family")
+# plain names in the box, so a hand-written link ?arch=vgg19 works too
+choices = all_names if family == ALL else groups[family]
+name = top[1].selectbox("Architecture (type to search)", choices,
+                        index=choices.index(DEFAULT_ARCH) if DEFAULT_ARCH in choices else 0,
+                        key="arch", bind="query-params", help="The zoo, ordered by family")
+arch = zoo.get(name)
+c, default_h, default_w = arch.input_size
+h = top[2].number_input("Height (px)", value=None, step=1, placeholder=str(default_h), key="h",
+                        bind="query-params", help=f"Input height; empty = the architecture's own ({default_h})")
+w = top[3].number_input("Width (px)", value=None, step=1, placeholder=str(default_w), key="w",
+                        bind="query-params", help=f"Input width; empty = the architecture's own ({default_w})")
+level = top[4].radio("Graph level", graph.LEVELS, index=graph.LEVELS.index("block"), horizontal=True, key="level",
+                     bind="query-params",
+                     help="Collapse the graph to stages, show every block, or expand to every layer")
+
+options = {}
+if name.startswith("cifar-"):
+    cifar = st.columns([2, 1, 1, 3])
+    options["width"] = cifar[0].slider("Base width (channels of stage 1)", 4, 128, zoo.CIFAR_OPTIONS["width"],
+                                       key="width", bind="query-params")
+    options["preact"] = cifar[1].toggle("Pre-activation", value=False, key="preact", bind="query-params",
+                                        help="BN-ReLU-conv ordering (He et al., Identity Mappings)")
+    if arch.family == "CIFAR ResNet":
+        options["shortcut"] = cifar[2].radio("Shortcut", ["A", "B"], horizontal=True, key="shortcut",
+                                             bind="query-params",
+                                             help="A: zero-padding identity (no parameters); B: 1x1 projection")
+option_key = tuple(sorted(options.items()))
+input_size = (c, int(h) if h is not None else default_h, int(w) if w is not None else default_w)
+
+try:
+    result = cached.arch_profile(name, input_size, option_key)
+except UserError as exc:
+    show_user_error(exc)
+    st.stop()
+
+# --- headline -------------------------------------------------------------------------------------
+metrics = st.columns(5)
+metrics[0].metric("Parameters", human(result.total_params), help=f"{result.total_params:,}")
+metrics[1].metric("Multiply-accumulates", human(result.total_macs),
+                  help=f"{result.total_macs:,} MACs per image (convolutions and linear layers, biases not "
+                       f"counted); FLOPs ≈ 2 × MACs = {human(2 * result.total_macs)}")
+metrics[2].metric("Depth", result.depth, help="Weighted layers (conv, linear) on the longest input-to-output path")
+metrics[3].metric("Published top-1", f"{arch.top1:.1f} %" if arch.top1 else "—",
+                  help=f"ImageNet top-1 accuracy; source: {arch.top1_source}" if arch.top1 else
+                  "No published ImageNet accuracy for this entry")
+metrics[4].metric("Input", f"{input_size[0]}×{input_size[1]}×{input_size[2]}")
+
+source = f" · top-1 source: {arch.top1_source}" if arch.top1_source else ""
+st.info(f"**{arch.family}** ({arch.year}) — {arch.description}  \n*{arch.paper}*{source}", icon="📄")
+
+twins = compare.counterparts(name)
+if twins:
+    with st.container(border=True):
+        st.markdown("**Compare with its twin** — the paper's version vs torchvision's, or plain vs residual:")
+        for twin in twins:
+            row = st.columns([4, 1])
+            try:
+                other = cached.arch_profile(twin, input_size, option_key if twin.startswith("cifar-") else ())
+                row[0].markdown(f"`{twin}`: {human(other.total_macs)} MACs, {human(other.total_params)} params, "
+                                f"depth {other.depth} — {zoo.get(twin).description}")
+            except UserError as exc:
+                row[0].markdown(f"`{twin}`: {exc}")
+            row[1].button(f"Open {twin}", key=f"open-{twin}", on_click=open_arch, args=(twin,))
+
+# --- graph ----------------------------------------------------------------------------------------
+st.subheader(f"Block graph · {level} level")
+dot = cached.arch_dot(name, input_size, option_key, level)
+st.graphviz_chart(dot)
+stem = f"{name}_{input_size[1]}x{input_size[2]}"
+downloads = st.columns(3)
+downloads[0].download_button("⬇️ Table (CSV)", result.table().to_csv(index=False), f"{stem}_layers.csv",
+                             "text/csv", on_click="ignore")
+downloads[1].download_button("⬇️ Graph (DOT)", dot, f"{stem}_{level}.dot", "text/vnd.graphviz", on_click="ignore")
+downloads[2].download_button("⬇️ Graph (SVG)", lambda: cached.dot_to_svg(dot), f"{stem}_{level}.svg",
+                             "image/svg+xml", on_click="ignore")
+
+# --- costs ----------------------------------------------------------------------------------------
+figures = cached.arch_figures(name, input_size, option_key)
+per_stage, per_layer, charts = st.tabs(["Per stage", "Per layer", "Charts per layer"])
+COUNT = st.column_config.NumberColumn(format="localized")
+
+
+def share(label: str, top: float = 100.0):
+    return st.column_config.ProgressColumn(label, format="%.1f%%", min_value=0, max_value=float(top))
+
+
+with per_stage:
+    st.dataframe(compare.stage_summary(result), hide_index=True, width="stretch", column_config={
+        "layers": st.column_config.NumberColumn("layers (all kinds)", help="Every row of the layer table: "
+                                                "conv, BN, ReLU, pool, add, ... (the graph counts weighted ones)"),
+        "macs": st.column_config.NumberColumn("MACs", format="localized"), "macs_pct": share("% of MACs"),
+        "params": COUNT, "params_pct": share("% of params")})
+    show(figures["stage"], key="fig-stage")
+
+with per_layer:
+    table = compare.layer_table(result)
+    stages = ["all stages"] + list(dict.fromkeys(table.stage))
+    chosen = st.selectbox("Stage", stages, key="layer_stage",
+                          format_func=lambda s: f"{s} ({result.stage_resolution.get(s, 'all')})")
+    shown = table if chosen == "all stages" else table[table.stage == chosen]
+    st.caption(f"{len(shown)} layers · {human(shown.params.sum())} params · {human(shown.macs.sum())} MACs "
+               f"({shown.macs.sum() / max(result.total_macs, 1):.1%} of the net) — click a column header to sort")
+    st.dataframe(shown, hide_index=True, width="stretch", height=520, column_config={
+        "macs": st.column_config.NumberColumn("MACs", format="localized"), "params": COUNT, "activations": COUNT,
+        "macs_pct": share("% of MACs", max(table.macs_pct.max(), 1e-9))})
+
+with charts:
+    show(figures["layer"], key="fig-layer")
+    show(figures["cumulative"], key="fig-cumulative")

@@ -1,0 +1,67 @@
+"""Page "Compare": AppTest (the ResNet paper's trio by default, aligned stage table, scatter) and a real browser."""
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import assert_no_exception, screenshot, wait_idle
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def at():
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    app.run()
+    app.switch_page("pages/2_Compare.py").run()
+    assert not app.exception
+    return app
+
+
+def test_default_is_the_resnet_papers_figure(at):
+    graphs = at.get("graphviz_chart")
+    assert len(graphs) == 3 and all("digraph" in g.proto.spec for g in graphs)
+    assert [s.value for s in at.subheader][:3] == ["vgg19", "plain34", "resnet34"]
+    stages = at.dataframe[0].value.set_index("resolution")
+    assert stages.loc["total", "vgg19 MACs"] == "19.6 G"
+    assert stages.loc["total", "plain34 MACs"] == "3.64 G" and stages.loc["total", "resnet34 MACs"] == "3.66 G"
+    assert stages.loc["224x224", "plain34 output"] == ""  # only VGG works at full resolution
+    totals = at.dataframe[1].value.set_index("arch")
+    assert totals.loc["resnet34", "depth"] == 34
+
+
+def test_scatter_covers_the_zoo_and_rings_the_selection(at):
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["layout"]["xaxis"]["type"] == "log"
+    ringed = [t for t in figure["data"] if t.get("name") == "selected"][0]
+    assert sorted(ringed["text"]) == ["plain34", "resnet34", "vgg19"]
+    families = {t.get("name") for t in figure["data"]} - {"selected", None}
+    assert {"VGG", "ResNet", "Plain", "Inception", "Xception", "MobileNet"} <= families
+
+
+def test_selection_changes_and_too_few(at):
+    at.multiselect(key="archs").set_value(["resnet50", "resnet50-paper"]).run()
+    assert not at.exception and len(at.get("graphviz_chart")) == 2
+    stages = at.dataframe[0].value.set_index("resolution")
+    assert stages.loc["total", "resnet50 MACs"] == "4.09 G" and stages.loc["total", "resnet50-paper MACs"] == "3.86 G"
+    at.multiselect(key="archs").set_value(["resnet50"]).run()
+    assert not at.exception and "at least two" in at.info[0].value
+    assert len(at.get("plotly_chart")) == 1  # the zoo scatter stays
+
+
+def test_browser_compare(app_url, page):
+    page.goto(f"{app_url}/Compare")
+    wait_idle(page, timeout_ms=120_000)
+    assert_no_exception(page)
+    graphs = page.locator("[data-testid='stGraphVizChart'] svg")
+    graphs.nth(2).wait_for(timeout=60_000)  # graphviz lays out in the browser, after the script is done
+    assert graphs.count() == 3
+    page.set_viewport_size({"width": 1600, "height": 3200})
+    wait_idle(page)
+    screenshot(page, "compare_default")
+    page.goto(f"{app_url}/Compare?archs=googlenet&archs=googlenet-5x5&cmp_level=stage")
+    wait_idle(page, timeout_ms=120_000)
+    assert_no_exception(page)
+    graphs.nth(1).wait_for(timeout=60_000)
+    assert graphs.count() == 2
