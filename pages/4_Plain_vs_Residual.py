@@ -189,7 +189,7 @@ def live_panel() -> None:
                     "training wait. Press **▶ Start** to train them again live.", icon="💾")
             show_results([(r.config, r.history) for r in (store.load(i, with_model=False) for i in stored)], False)
             return
-        st.info("Press **▶ Start** in the sidebar (or pick a preset) to train the comparison.", icon="👈")
+        st.info("Press **▶ Start** above (or pick a preset in the sidebar) to train the comparison.", icon="👆")
         return
     if ss.get("pvr_running"):
         trainer.advance(max_seconds=TICK_SECONDS)
