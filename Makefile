@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf  # icons in exported figures and screenshots
 
 .PHONY: app test bench setup setup-dev
 
@@ -19,7 +20,8 @@ bench: setup-dev
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 
 setup: $(VENV)/.app-installed
-	@command -v dot >/dev/null && test -x /usr/bin/chromium || ./scripts/apt-install.sh graphviz chromium fonts-dejavu-core
+	@command -v dot >/dev/null && test -x /usr/bin/chromium && test -e $(EMOJI_FONT) || \
+		./scripts/apt-install.sh graphviz chromium fonts-dejavu-core fonts-noto-color-emoji
 
 setup-dev: setup $(VENV)/.dev-installed
 
