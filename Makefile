@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
-EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf  # icons in exported figures and screenshots
+# icons in exported figures and screenshots
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 
 .PHONY: app test bench setup setup-dev
 
