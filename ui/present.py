@@ -64,4 +64,4 @@ def lecture_sidebar() -> None:
         st.text_input("Hide controls (keys, comma-separated)", key="hide", bind="query-params",
                       help="e.g. depth,width — hidden in the linked view, as in TensorFlow Playground's classroom links.")
         st.caption("Link to exactly this view:")
-        st.code(share_url(), language=None)
+        st.code(share_url(), language=None, wrap_lines=True)
