@@ -1,5 +1,7 @@
 """Cost Lab: the classic cost arguments (1×1 bottlenecks, depthwise separables, residual bottlenecks,
 Inception modules, factorised kernels) as calculators. All numbers come from core.costs."""
+from functools import partial
+
 import streamlit as st
 
 from core import costs
@@ -28,6 +30,15 @@ def slider(label: str, key: str, low: int, high: int, value: int, step: int = 1)
 
 def kernel_slider(label: str, key: str, value: int, options=(1, 3, 5, 7, 9, 11)) -> int:
     return st.select_slider(label, options, value, key=key, bind="query-params")
+
+
+def row(*controls) -> list:
+    """Controls side by side; each is a zero-argument function that draws one and returns its value."""
+    values = []
+    for column, control in zip(st.columns(len(controls)), controls):
+        with column:
+            values.append(control())
+    return values
 
 
 def show(key: str, calculator, *args, tables: bool = False, **kwargs) -> None:
@@ -75,51 +86,29 @@ with tabs[1]:
     st.subheader("Direct vs bottleneck: the Inception argument")
     st.caption("Textbook example (GoogLeNet's module 3a): a 28×28×192 input, 32 filters of 5×5, "
                "with and without a 1×1 reduction to 16 channels first. 'Same' padding keeps 28×28.")
-    a, b, c, d, e, f = st.columns(6)
-    with a:
-        h = slider("H", "bn_h", 1, 112, 28)
-    with b:
-        w = slider("W", "bn_w", 1, 112, 28)
-    with c:
-        c_in = slider("C_in", "bn_cin", 1, 1024, 192)
-    with d:
-        c_out = slider("filters C_out", "bn_cout", 1, 512, 32)
-    with e:
-        k = kernel_slider("kernel k", "bn_k", 5)
-    with f:
-        c_reduce = slider("1×1 reduce to", "bn_red", 1, 512, 16)
+    h, w, c_in, c_out, k, c_reduce = row(
+        partial(slider, "H", "bn_h", 1, 112, 28), partial(slider, "W", "bn_w", 1, 112, 28),
+        partial(slider, "C_in", "bn_cin", 1, 1024, 192), partial(slider, "filters C_out", "bn_cout", 1, 512, 32),
+        partial(kernel_slider, "kernel k", "bn_k", 5), partial(slider, "1×1 reduce to", "bn_red", 1, 512, 16))
     show("bottleneck", costs.direct_vs_bottleneck, h, w, c_in, c_out, k, c_reduce)
 
 with tabs[2]:
     st.subheader("Standard vs depthwise-separable convolution (Xception, MobileNet)")
     st.caption("Depthwise: one k×k filter per input channel (spatial correlations). Pointwise: a 1×1 conv "
                "mixes channels (cross-channel correlations).")
-    a, b, c, d, e, f = st.columns(6)
-    with a:
-        h = slider("H", "ds_h", 1, 224, 56)
-    with b:
-        w = slider("W", "ds_w", 1, 224, 56)
-    with c:
-        c_in = slider("C_in", "ds_cin", 1, 1024, 128)
-    with d:
-        c_out = slider("C_out", "ds_cout", 1, 1024, 128)
-    with e:
-        k = kernel_slider("kernel k", "ds_k", 3, (3, 5, 7, 9))
-    with f:
-        stride = slider("stride", "ds_s", 1, 4, 1)
+    h, w, c_in, c_out, k, stride = row(
+        partial(slider, "H", "ds_h", 1, 224, 56), partial(slider, "W", "ds_w", 1, 224, 56),
+        partial(slider, "C_in", "ds_cin", 1, 1024, 128), partial(slider, "C_out", "ds_cout", 1, 1024, 128),
+        partial(kernel_slider, "kernel k", "ds_k", 3, (3, 5, 7, 9)), partial(slider, "stride", "ds_s", 1, 4, 1))
     show("separable", costs.standard_vs_separable, h, w, c_in, c_out, k, stride)
 
 with tabs[3]:
     st.subheader("Basic vs bottleneck residual block, identity vs projection shortcut")
     st.caption("Both blocks take C channels in and give C out (ResNet-34 style basic block vs ResNet-50 style "
                "bottleneck). Defaults: ResNet-50's conv2_x, 56×56 with 256 channels and 64 inside the bottleneck.")
-    a, b, c = st.columns(3)
-    with a:
-        size = slider("H = W", "rb_size", 1, 112, 56)
-    with b:
-        channels = slider("channels C in and out", "rb_c", 16, 2048, 256, 16)
-    with c:
-        mid = slider("bottleneck width", "rb_mid", 4, 1024, 64, 4)
+    size, channels, mid = row(
+        partial(slider, "H = W", "rb_size", 1, 112, 56), partial(slider, "channels C in and out", "rb_c", 16, 2048, 256, 16),
+        partial(slider, "bottleneck width", "rb_mid", 4, 1024, 64, 4))
     show("residual", costs.residual_blocks, size, size, channels, mid)
 
 with tabs[4]:
@@ -149,23 +138,15 @@ with tabs[4]:
                "paper, pytorch/vision#906); pick which one to count. Presets load the widths of torchvision's "
                "modules 3a … 5b; move any slider to build your own.")
     labels = ["#1×1", "#3×3 reduce", "#3×3", "#5×5 reduce", "#5×5", "pool proj"]
-    width_values = []
-    for col, label, key, value in zip(st.columns(6), labels, WIDTH_KEYS, vars(widths_default).values()):
-        with col:
-            width_values.append(slider(label, key, 1, 512, value))
+    width_values = row(*(partial(slider, label, key, 1, 512, value)
+                         for label, key, value in zip(labels, WIDTH_KEYS, vars(widths_default).values())))
     show("inception", costs.inception_comparison, size, size, c_in, costs.InceptionWidths(*width_values), big_kernel, tables=True)
 
 with tabs[5]:
     st.subheader("Factorisation (Inception v3): fewer multiplies, same receptive field")
-    a, b, c, d = st.columns(4)
-    with a:
-        h = slider("H", "fa_h", 1, 64, 17)
-    with b:
-        w = slider("W", "fa_w", 1, 64, 17)
-    with c:
-        c_in = slider("C_in", "fa_cin", 1, 1024, 192)
-    with d:
-        c_out = slider("C_out", "fa_cout", 1, 1024, 192)
+    h, w, c_in, c_out = row(
+        partial(slider, "H", "fa_h", 1, 64, 17), partial(slider, "W", "fa_w", 1, 64, 17),
+        partial(slider, "C_in", "fa_cin", 1, 1024, 192), partial(slider, "C_out", "fa_cout", 1, 1024, 192))
     st.markdown("#### An n×n vs a stack of 3×3 convolutions")
     show("factorise_3x3", costs.factorise_into_3x3, h, w, c_in, c_out, kernel_slider("n", "fa_n3", 5, (3, 5, 7, 9)))
     st.divider()
