@@ -163,21 +163,24 @@ show(drift.change_figure(reports), key="change", name="drift_per_block_change")
 st.subheader("2 · Similarity of consecutive layers")
 show(drift.similarity_figure(reports), key="similarity", name="drift_consecutive_cosine")
 
+def show_per_state(figure, name: str) -> None:
+    """One tab per state (trained, at initialisation), plain and residual side by side in each."""
+    for tab, (title, plain, res) in zip(st.tabs([t for t, _, _ in states]), states):
+        with tab:
+            show(figure(plain, res), key=f"{name}-{title}", name=f"drift_{name}_{title}")
+
+
 st.subheader("3 · Linear CKA between all pairs of layers")
 st.caption("Linear CKA (Kornblith et al. 2019) between block outputs: 1 = the same representation up to "
            "rotation and scale. Dashed white lines: stage boundaries. Residual stages stay bright blocks; "
            "plain nets fade away from the diagonal.")
-for tab, (title, plain, res) in zip(st.tabs([t for t, _, _ in states]), states):
-    with tab:
-        show(drift.cka_figure(plain, res), key=f"cka-{title}", name=f"drift_cka_{title}")
+show_per_state(drift.cka_figure, "cka")
 
 st.subheader("4 · Trajectories of test images through depth")
 st.caption("Each stage's representations projected onto its first two principal components (fitted on all "
            "blocks of the stage); the big dot is where the stage starts. Residual: short steps along a path; "
            "plain: jumps.")
-for tab, (title, plain, res) in zip(st.tabs([t for t, _, _ in states]), states):
-    with tab:
-        show(drift.trajectory_figure(plain, res), key=f"trajectory-{title}", name=f"drift_trajectories_{title}")
+show_per_state(drift.trajectory_figure, "trajectories")
 
 st.subheader("5 · Std of layer responses (He et al. 2016, Fig. 7)")
 st.caption("Std of each 3×3 layer's output after BN, before ReLU and addition (per channel, averaged). "

@@ -72,6 +72,18 @@ def page(browser):
     context.close()
 
 
+def open_page(page: str, timeout: int = 120, **query):
+    """AppTest of one page as a user reaches it: the landing page first, then `page` (with URL query)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait until the script has finished its run (Streamlit marks the app element)."""
     page.wait_for_timeout(300)

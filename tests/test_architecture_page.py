@@ -1,24 +1,17 @@
 """Page "Architecture": AppTest (figures on the page, bad input as a message) and a real browser."""
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core.profile import profile
 from core.units import human
-from conftest import assert_no_exception, screenshot, wait_idle
+from conftest import assert_no_exception, open_page, screenshot, wait_idle
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def at():
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.run()
-    app.switch_page("pages/1_Architecture.py").run()
-    assert not app.exception
-    return app
+    return open_page("pages/1_Architecture.py")
 
 
 def metrics(app) -> dict:

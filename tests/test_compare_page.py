@@ -1,22 +1,15 @@
 """Page "Compare": AppTest (the ResNet paper's trio by default, aligned stage table, scatter) and a real browser."""
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import assert_no_exception, screenshot, wait_idle
+from conftest import assert_no_exception, open_page, screenshot, wait_idle
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def at():
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    app.run()
-    app.switch_page("pages/2_Compare.py").run()
-    assert not app.exception
-    return app
+    return open_page("pages/2_Compare.py", timeout=180)
 
 
 def test_default_is_the_resnet_papers_figure(at):

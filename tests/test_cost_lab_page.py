@@ -5,19 +5,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import assert_no_exception, screenshot, wait_idle
+from conftest import assert_no_exception, open_page, screenshot, wait_idle
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/3_Cost_Lab.py"
 
 
-def open_page(**query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params.update(query)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+def open_cost_lab(**query) -> AppTest:
+    return open_page(PAGE, **query)
 
 
 def page_text(at: AppTest) -> str:
@@ -28,7 +23,7 @@ def page_text(at: AppTest) -> str:
 
 @pytest.fixture(scope="module")
 def default_page():
-    return open_page()
+    return open_cost_lab()
 
 
 def test_default_inception_numbers_on_the_page(default_page):
@@ -77,14 +72,14 @@ def test_preset_loads_googlenet_widths(default_page):
 
 
 def test_link_reproduces_a_view():
-    at = open_page(bn_red="32", bn_cin="256")
+    at = open_cost_lab(bn_red="32", bn_cin="256")
     metrics = {m.label: m.value for m in at.metric}
     # 28*28*32*256 + 28*28*32*25*32 = 6.4M + 20.1M
     assert metrics["1×1 to 32, then 5×5"] == "26.5M MACs"
 
 
 def test_link_naming_only_a_preset_opens_that_module():
-    at = open_page(calculator="Inception module", in_preset="4e", in_k="3")
+    at = open_cost_lab(calculator="Inception module", in_preset="4e", in_k="3")
     assert at.slider(key="in_cin").value == 528 and at.slider(key="in_5x5").value == 128
     assert "outputs **832** channels" in page_text(at)
 

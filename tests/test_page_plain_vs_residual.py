@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import open_page
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "4_Plain_vs_Residual.py")
 TINY = {"pvr_depths": (8, 14), "pvr_width": 4, "pvr_epochs": 2, "pvr_batch": 32}  # ~90 steps a run: several ticks
@@ -97,7 +99,5 @@ def test_missing_dataset_is_a_clear_message(page, tmp_path):
 
 def test_page_from_the_app(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/4_Plain_vs_Residual.py").run()
-    assert not at.exception and at.title[0].value.endswith("Plain vs Residual")
+    at = open_page("pages/4_Plain_vs_Residual.py")
+    assert at.title[0].value.endswith("Plain vs Residual")
