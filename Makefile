@@ -8,13 +8,23 @@ PORT   ?= 8501
 # icons in exported figures and screenshots
 EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 
-.PHONY: app test bench setup setup-dev
+.PHONY: app test test-fast lint bench setup setup-dev
 
 app: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
 test: setup-dev
 	$(PY) -m pytest -q
+
+# unit + AppTest only (no browser): the quick loop while editing
+test-fast: setup-dev
+	$(PY) -m pytest -q -m "not browser"
+
+# ruff (lint + format check) and the import-layer contracts of pyproject.toml
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 bench: setup-dev
 	$(PY) -m pip install -q -r requirements-bench.txt
@@ -26,10 +36,11 @@ setup: $(VENV)/.app-installed
 
 setup-dev: setup $(VENV)/.dev-installed
 
-$(VENV)/.app-installed: requirements.txt
+$(VENV)/.app-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
 $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.app-installed

@@ -7,20 +7,18 @@ trace + first count) an architecture not seen before.
 
     make bench   (or: .venv/bin/python bench/bench_count.py)
 """
+
 from __future__ import annotations
 
-import io
 import contextlib
+import io
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from core import zoo  # noqa: E402
-from core.profile import profile  # noqa: E402
+from core.anatomy.profile import profile
+from core.models import zoo
 
 torch.set_num_threads(max(1, torch.get_num_threads()))
 SIZES = [(3, 224, 224), (3, 256, 256), (3, 288, 288), (3, 320, 320)]  # each one new to every tool
@@ -67,7 +65,9 @@ def main():
         fastest_tool, fastest = min(results.items(), key=lambda kv: kv[1][0])
         print(f"\n{name}: ConvAtlas {ours[0] * 1e3:7.2f} ms (median {ours[1] * 1e3:.2f} ms)")
         for tool, (best, median) in results.items():
-            print(f"  {tool:10s} {best * 1e3:9.1f} ms (median {median * 1e3:.1f} ms)  -> ConvAtlas is {best / ours[0]:6.1f}x faster")
+            print(
+                f"  {tool:10s} {best * 1e3:9.1f} ms (median {median * 1e3:.1f} ms)  -> ConvAtlas is {best / ours[0]:6.1f}x faster"
+            )
         print(f"  speed-up over the fastest other tool ({fastest_tool}): {fastest[0] / ours[0]:.1f}x (target >= 10x)")
         # the same figure from the other tools, as a sanity check of agreement
         thop_macs = counters(model)["thop"](SIZES[0])[0]

@@ -7,19 +7,18 @@ Representations: the stem output and the output of each of the 27 blocks of ResN
 406 pairs incl. the diagonal). Default data: the offline 8x8 digits. A CIFAR-sized 32x32 input is
 timed too (the naive path there on a sample of pairs, extrapolated: all 406 would take minutes).
 """
+
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from core import drift, zoo  # noqa: E402
-from core.data import load_dataset  # noqa: E402
-from core.train import configure_cpu  # noqa: E402
+from core.experiments import drift
+from core.models import zoo
+from core.training.data import load_dataset
+from core.training.device import configure_cpu
 
 EXAMPLES, REPEATS = 500, 3
 
@@ -34,7 +33,7 @@ def timed(fn, repeats):
 
 
 def fast(model, images):
-    """What core.drift does: every representation from one pass, all pairs as one matrix product."""
+    """What core.experiments.drift does: every representation from one pass, all pairs as one matrix product."""
     trace = drift.gather(model, images)
     return drift.linear_cka(trace.states)
 
@@ -48,8 +47,10 @@ def two_layers(model, images, i, j):
     """One forward pass that keeps only layers i and j (what a per-pair loop has to do)."""
     kept = {}
     mods = modules_of(model)
-    handles = [mods[k].register_forward_hook(lambda m, a, out, k=k: kept.__setitem__(k, out.flatten(1).clone()))
-               for k in {i, j}]
+    handles = [
+        mods[k].register_forward_hook(lambda m, a, out, k=k: kept.__setitem__(k, out.flatten(1).clone()))
+        for k in {i, j}
+    ]
     model(images)
     for h in handles:
         h.remove()
@@ -77,8 +78,10 @@ def main():
     data = load_dataset("digits")
     pool = torch.cat([data.train_x, data.test_x])
     # (title, images, pairs timed on the naive path (None: all), repeats of the fast path)
-    cases = [("digits 8x8 (default data)", pool[:EXAMPLES], None, REPEATS),
-             ("CIFAR-sized 3x32x32 (random inputs)", torch.randn(EXAMPLES, 3, 32, 32), 6, 1)]
+    cases = [
+        ("digits 8x8 (default data)", pool[:EXAMPLES], None, REPEATS),
+        ("CIFAR-sized 3x32x32 (random inputs)", torch.randn(EXAMPLES, 3, 32, 32), 6, 1),
+    ]
     for title, images, sample, repeats in cases:
         torch.manual_seed(0)
         model = zoo.build("cifar-resnet-56", in_channels=images.shape[1])

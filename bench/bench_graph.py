@@ -6,16 +6,13 @@ last) against drawing every block (collapse=0). Prints figures; run from the rep
 
     python bench/bench_graph.py
 """
+
 import shutil
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.graph import to_dot  # noqa: E402
-from core.profile import profile  # noqa: E402
+from core.anatomy.graph import to_dot
+from core.anatomy.profile import profile
 
 
 def best_of(fn, repeat=5):

@@ -5,8 +5,8 @@ with the page's caches cleared first (the obvious alternative: recompute profile
 every rerun; core's traced structures stay, so this is the cost of the derived data alone).
 Run: python bench/bench_page.py
 """
+
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +15,6 @@ from streamlit.logger import set_log_level
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 REPEATS = 5
 set_log_level("error")  # st.cache_data.clear() outside a server logs every call
 
@@ -43,22 +42,28 @@ def main():
     at.run()
     start = time.perf_counter()
     at.switch_page("pages/1_Architecture.py").run()
-    print(f"Architecture page, first render in a fresh process (imports, zoo, first trace): "
-          f"{time.perf_counter() - start:.2f} s")
+    print(
+        f"Architecture page, first render in a fresh process (imports, zoo, first trace): "
+        f"{time.perf_counter() - start:.2f} s"
+    )
     archs = ["resnet34", "vgg19", "resnet152", "googlenet", "cifar-resnet-110"]
     for name in archs:  # trace each once: the benchmark is about re-rendering, not first tracing
         at.selectbox(key="arch").set_value(name).run()
     start = time.perf_counter()
     at.selectbox(key="arch").set_value("densenet121").run()
-    print(f"switch to an architecture never seen before (densenet121, includes its trace): "
-          f"{time.perf_counter() - start:.2f} s\n")
+    print(
+        f"switch to an architecture never seen before (densenet121, includes its trace): "
+        f"{time.perf_counter() - start:.2f} s\n"
+    )
 
     cases = {
         "architecture (5 nets in turn)": [lambda a, n=n: a.selectbox(key="arch").set_value(n) for n in archs],
-        "graph level (stage/block/layer)": [lambda a, lv=lv: a.radio(key="level").set_value(lv)
-                                            for lv in ("stage", "block", "layer")],
-        "input size (192/224/256 px high)": [lambda a, h=h: a.number_input(key="h").set_value(h)
-                                             for h in (192, 224, 256)],
+        "graph level (stage/block/layer)": [
+            lambda a, lv=lv: a.radio(key="level").set_value(lv) for lv in ("stage", "block", "layer")
+        ],
+        "input size (192/224/256 px high)": [
+            lambda a, h=h: a.number_input(key="h").set_value(h) for h in (192, 224, 256)
+        ],
     }
     print(f"{'Architecture page, change of':36} {'cached':>9} {'uncached':>9} {'speed-up':>9}")
     for label, changes in cases.items():
@@ -72,8 +77,11 @@ def main():
     start = time.perf_counter()
     at.run()
     print(f"\nCompare page, first render (includes the zoo's accuracy scatter): {time.perf_counter() - start:.2f} s")
-    trios = [["vgg19", "plain34", "resnet34"], ["resnet50", "resnet50-paper"],
-             ["googlenet", "googlenet-5x5", "inception_v3"]]
+    trios = [
+        ["vgg19", "plain34", "resnet34"],
+        ["resnet50", "resnet50-paper"],
+        ["googlenet", "googlenet-5x5", "inception_v3"],
+    ]
     changes = [lambda a, t=t: a.multiselect(key="archs").set_value(t) for t in trios]
     warm = median_of(at, changes, clear=False)
     cold = median_of(at, changes[:1], clear=True)

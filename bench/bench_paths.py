@@ -12,17 +12,15 @@ forward pass does not depend on them. Target for ours: <= 10 s. Each is timed wi
 threads and with one thread (what paths.analyse uses for the page and the CLI: on 8x8 maps the
 intra-op threads cost more than they give).
 """
+
 import copy
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
 
-import torch  # noqa: E402
-
-from core import paths, zoo  # noqa: E402
-from core.data import load_dataset  # noqa: E402
+from core.experiments import paths
+from core.models import zoo
+from core.training.data import load_dataset
 
 
 def hooks_sweep(model, x, y) -> list[float]:
@@ -72,11 +70,16 @@ def main():
         assert ours[2] == hooks[2] == naive[2], "the three sweeps disagree"
         print(f"\ntorch threads = {threads}            wall s   cpu s")
         print(f"  one intact forward pass      {intact[0]:7.2f} {intact[1]:7.2f}")
-        for label, (wall, cpu, _) in (("ours (hooks + shared prefix)", ours), ("hooks, full pass each", hooks),
-                                      ("deepcopy per deletion", naive)):
+        for label, (wall, cpu, _) in (
+            ("ours (hooks + shared prefix)", ours),
+            ("hooks, full pass each", hooks),
+            ("deepcopy per deletion", naive),
+        ):
             print(f"  {label:<28} {wall:7.2f} {cpu:7.2f}")
-        print(f"  naive / ours: {naive[0] / ours[0]:.2f}x wall, {naive[1] / ours[1]:.2f}x cpu;"
-              f"  hooks / ours: {hooks[0] / ours[0]:.2f}x wall, {hooks[1] / ours[1]:.2f}x cpu  (target ours <= 10 s)")
+        print(
+            f"  naive / ours: {naive[0] / ours[0]:.2f}x wall, {naive[1] / ours[1]:.2f}x cpu;"
+            f"  hooks / ours: {hooks[0] / ours[0]:.2f}x wall, {hooks[1] / ours[1]:.2f}x cpu  (target ours <= 10 s)"
+        )
     params = sum(p.numel() for p in model.parameters())
     print(f"\nextra memory: hooks 0, copies {params * 4 / 2**20:.1f} MiB of weights per deletion")
 

@@ -10,21 +10,20 @@
 `python bench/bench_train.py [--epochs 2] [--repeats 2] [--skip-comparison]`; `--device cuda` with
 `--synthetic-cifar` times ResNet-56 epochs on CIFAR-10-sized random data (no download needed).
 """
+
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from core.data import Dataset, load_dataset  # noqa: E402
-from core.train import PairedTrainer, RunConfig, build_model, configure_cpu, default_lr, epoch_plan  # noqa: E402
+from core.training.config import RunConfig
+from core.training.data import Dataset, load_dataset
+from core.training.device import configure_cpu
+from core.training.engine import PairedTrainer, build_model, epoch_plan
 
 FOUR = ["cifar-plain-20", "cifar-plain-56", "cifar-resnet-20", "cifar-resnet-56"]
 
@@ -45,8 +44,11 @@ def hand_run(config: RunConfig, data: Dataset) -> float:
     model = build_model(config).train().to(device)
     decay = [p for p in model.parameters() if p.ndim > 1]
     rest = [p for p in model.parameters() if p.ndim <= 1]
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": config.weight_decay},
-                           {"params": rest, "weight_decay": 0.0}], lr=config.lr, momentum=config.momentum)
+    opt = torch.optim.SGD(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": rest, "weight_decay": 0.0}],
+        lr=config.lr,
+        momentum=config.momentum,
+    )
     x_all, y_all = data.train_x.to(device), data.train_y.to(device)
     bs = config.batch_size
     steps = len(y_all) // bs
@@ -57,7 +59,7 @@ def hand_run(config: RunConfig, data: Dataset) -> float:
             frac = (epoch * steps + i) / (steps * config.epochs)
             for g in opt.param_groups:
                 g["lr"] = config.lr * 0.1 ** ((frac >= 0.5) + (frac >= 0.75))
-            idx = order[i * bs:(i + 1) * bs].to(device)
+            idx = order[i * bs : (i + 1) * bs].to(device)
             loss = F.cross_entropy(model(x_all[idx]), y_all[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -78,12 +80,13 @@ def main() -> None:
     parser.add_argument("--synthetic-cifar", action="store_true")
     args = parser.parse_args()
     threads = configure_cpu() if args.device == "cpu" else 0
-    print(f"# bench_train: device={args.device} threads={threads} load={os.getloadavg()[0]:.1f} "
-          f"torch={torch.__version__}")
+    print(
+        f"# bench_train: device={args.device} threads={threads} load={os.getloadavg()[0]:.1f} torch={torch.__version__}"
+    )
     data = load_dataset("digits")
 
     if not args.skip_comparison:
-        configs = [RunConfig.from_arch(n, epochs=8, width=16, lr=default_lr("digits"), device=args.device) for n in FOUR]
+        configs = [RunConfig.from_arch(n, epochs=8, width=16, device=args.device) for n in FOUR]
         PairedTrainer(configs, data)  # first-use costs (optimizer import, kernels) out of the timing
         start, cpu_start = time.perf_counter(), time.process_time()
         trainer = PairedTrainer(configs, data)
@@ -91,34 +94,50 @@ def main() -> None:
             pass
         total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         # CPU seconds used: on a shared machine, the wall time a quiet one would need with these threads
-        print(f"four-run comparison (digits, 8 epochs, width 16, batch 128, lr 0.02): {total:.1f} s wall, "
-              f"{cpu:.1f} s CPU ({threads} thread{'s' if threads > 1 else ''})")
+        print(
+            f"four-run comparison (digits, 8 epochs, width 16, batch 128, lr 0.02): {total:.1f} s wall, "
+            f"{cpu:.1f} s CPU ({threads} thread{'s' if threads > 1 else ''})"
+        )
         for r in trainer.runs:
             e = r.history.epochs[-1]
-            print(f"  {r.config.label:<10} train err {100 * e['train_error']:5.1f}%  test err "
-                  f"{100 * e['test_error']:5.1f}%  {e['seconds']:5.1f} s  {e['images_per_s']:6.0f} img/s")
+            print(
+                f"  {r.config.label:<10} train err {100 * e['train_error']:5.1f}%  test err "
+                f"{100 * e['test_error']:5.1f}%  {e['seconds']:5.1f} s  {e['images_per_s']:6.0f} img/s"
+            )
 
     for name in ("cifar-plain-20", "cifar-resnet-56"):
-        config = RunConfig.from_arch(name, epochs=args.epochs, lr=default_lr("digits"), device=args.device)
+        config = RunConfig.from_arch(name, epochs=args.epochs, device=args.device)
         engine, hand = [], []
         for _ in range(args.repeats):  # alternate so load drifts hit both alike
             engine.append(engine_run(config, data))
             hand.append(hand_run(config, data))
-        print(f"{name}, {args.epochs} epochs: engine {min(engine):.2f} s, hand-written {min(hand):.2f} s, "
-              f"ratio {min(engine) / min(hand):.3f} (best of {args.repeats})")
+        print(
+            f"{name}, {args.epochs} epochs: engine {min(engine):.2f} s, hand-written {min(hand):.2f} s, "
+            f"ratio {min(engine) / min(hand):.3f} (best of {args.repeats})"
+        )
 
     if args.synthetic_cifar:
         g = torch.Generator().manual_seed(0)
-        fake = Dataset("cifar10", torch.randn(50_000, 3, 32, 32, generator=g), torch.randint(0, 10, (50_000,), generator=g),
-                       torch.randn(10_000, 3, 32, 32, generator=g), torch.randint(0, 10, (10_000,), generator=g),
-                       10, 3, 32, augment=True)
+        fake = Dataset(
+            "cifar10",
+            torch.randn(50_000, 3, 32, 32, generator=g),
+            torch.randint(0, 10, (50_000,), generator=g),
+            torch.randn(10_000, 3, 32, 32, generator=g),
+            torch.randint(0, 10, (10_000,), generator=g),
+            10,
+            3,
+            32,
+            augment=True,
+        )
         config = RunConfig.from_arch("cifar-resnet-56", dataset="cifar10", epochs=2, batch_size=128, device=args.device)
         trainer = PairedTrainer([config], fake)
         while not trainer.advance(max_seconds=5.0):
             pass
         for e in trainer.runs[0].history.epochs:
-            print(f"ResNet-56 CIFAR-10-sized synthetic data, epoch {e['epoch']}: {e['seconds']:.1f} s cumulative, "
-                  f"{e['images_per_s']:.0f} img/s")
+            print(
+                f"ResNet-56 CIFAR-10-sized synthetic data, epoch {e['epoch']}: {e['seconds']:.1f} s cumulative, "
+                f"{e['images_per_s']:.0f} img/s"
+            )
 
 
 if __name__ == "__main__":

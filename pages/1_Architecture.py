@@ -1,8 +1,10 @@
 """Architecture: one net from the zoo — block graph, headline figures, per-layer and per-stage costs."""
+
 import streamlit as st
 
-from core import compare, graph, zoo
+from core.anatomy import compare, graph
 from core.errors import UserError
+from core.models import zoo
 from core.units import human
 from ui import cached, graphs
 from ui.figures import show
@@ -27,30 +29,66 @@ top = st.columns([1.4, 2, 1, 1, 2])
 family = top[0].selectbox("Family", [ALL] + list(groups), key="family")
 # plain names in the box, so a hand-written link ?arch=vgg19 works too
 choices = all_names if family == ALL else groups[family]
-name = top[1].selectbox("Architecture (type to search)", choices,
-                        index=choices.index(DEFAULT_ARCH) if DEFAULT_ARCH in choices else 0,
-                        key="arch", bind="query-params", help="The zoo, ordered by family")
+name = top[1].selectbox(
+    "Architecture (type to search)",
+    choices,
+    index=choices.index(DEFAULT_ARCH) if DEFAULT_ARCH in choices else 0,
+    key="arch",
+    bind="query-params",
+    help="The zoo, ordered by family",
+)
 arch = zoo.get(name)
 c, default_h, default_w = arch.input_size
-h = top[2].number_input("Height (px)", value=None, step=1, placeholder=str(default_h), key="h",
-                        bind="query-params", help=f"Input height; empty = the architecture's own ({default_h})")
-w = top[3].number_input("Width (px)", value=None, step=1, placeholder=str(default_w), key="w",
-                        bind="query-params", help=f"Input width; empty = the architecture's own ({default_w})")
-level = top[4].radio("Graph level", graph.LEVELS, index=graph.LEVELS.index("block"), horizontal=True, key="level",
-                     bind="query-params",
-                     help="Collapse the graph to stages, show every block, or expand to every layer")
+h = top[2].number_input(
+    "Height (px)",
+    value=None,
+    step=1,
+    placeholder=str(default_h),
+    key="h",
+    bind="query-params",
+    help=f"Input height; empty = the architecture's own ({default_h})",
+)
+w = top[3].number_input(
+    "Width (px)",
+    value=None,
+    step=1,
+    placeholder=str(default_w),
+    key="w",
+    bind="query-params",
+    help=f"Input width; empty = the architecture's own ({default_w})",
+)
+level = top[4].radio(
+    "Graph level",
+    graph.LEVELS,
+    index=graph.LEVELS.index("block"),
+    horizontal=True,
+    key="level",
+    bind="query-params",
+    help="Collapse the graph to stages, show every block, or expand to every layer",
+)
 
 options = {}
 if name.startswith("cifar-"):
     cifar = st.columns([2, 1, 1, 3])
-    options["width"] = cifar[0].slider("Base width (channels of stage 1)", 4, 128, zoo.CIFAR_OPTIONS["width"],
-                                       key="width", bind="query-params")
-    options["preact"] = cifar[1].toggle("Pre-activation", value=False, key="preact", bind="query-params",
-                                        help="BN-ReLU-conv ordering (He et al., Identity Mappings)")
+    options["width"] = cifar[0].slider(
+        "Base width (channels of stage 1)", 4, 128, zoo.CIFAR_OPTIONS["width"], key="width", bind="query-params"
+    )
+    options["preact"] = cifar[1].toggle(
+        "Pre-activation",
+        value=False,
+        key="preact",
+        bind="query-params",
+        help="BN-ReLU-conv ordering (He et al., Identity Mappings)",
+    )
     if arch.family == "CIFAR ResNet":
-        options["shortcut"] = cifar[2].radio("Shortcut", ["A", "B"], horizontal=True, key="shortcut",
-                                             bind="query-params",
-                                             help="A: zero-padding identity (no parameters); B: 1x1 projection")
+        options["shortcut"] = cifar[2].radio(
+            "Shortcut",
+            ["A", "B"],
+            horizontal=True,
+            key="shortcut",
+            bind="query-params",
+            help="A: zero-padding identity (no parameters); B: 1x1 projection",
+        )
 option_key = tuple(sorted(options.items()))
 input_size = (c, int(h) if h is not None else default_h, int(w) if w is not None else default_w)
 
@@ -63,13 +101,20 @@ except UserError as exc:
 # --- headline -------------------------------------------------------------------------------------
 metrics = st.columns(5)
 metrics[0].metric("Parameters", human(result.total_params), help=f"{result.total_params:,}")
-metrics[1].metric("Multiply-accumulates", human(result.total_macs),
-                  help=f"{result.total_macs:,} MACs per image (convolutions and linear layers, biases not "
-                       f"counted); FLOPs ≈ 2 × MACs = {human(2 * result.total_macs)}")
+metrics[1].metric(
+    "Multiply-accumulates",
+    human(result.total_macs),
+    help=f"{result.total_macs:,} MACs per image (convolutions and linear layers, biases not "
+    f"counted); FLOPs ≈ 2 × MACs = {human(2 * result.total_macs)}",
+)
 metrics[2].metric("Depth", result.depth, help="Weighted layers (conv, linear) on the longest input-to-output path")
-metrics[3].metric("Published top-1", f"{arch.top1:.1f} %" if arch.top1 else "—",
-                  help=f"ImageNet top-1 accuracy; source: {arch.top1_source}" if arch.top1 else
-                  "No published ImageNet accuracy for this entry")
+metrics[3].metric(
+    "Published top-1",
+    f"{arch.top1:.1f} %" if arch.top1 else "—",
+    help=f"ImageNet top-1 accuracy; source: {arch.top1_source}"
+    if arch.top1
+    else "No published ImageNet accuracy for this entry",
+)
 metrics[4].metric("Input", f"{input_size[0]}×{input_size[1]}×{input_size[2]}")
 
 source = f" · top-1 source: {arch.top1_source}" if arch.top1_source else ""
@@ -83,8 +128,10 @@ if twins:
             row = st.columns([4, 1])
             try:
                 other = cached.arch_profile(twin, input_size, option_key if twin.startswith("cifar-") else ())
-                row[0].markdown(f"`{twin}`: {human(other.total_macs)} MACs, {human(other.total_params)} params, "
-                                f"depth {other.depth} — {zoo.get(twin).description}")
+                row[0].markdown(
+                    f"`{twin}`: {human(other.total_macs)} MACs, {human(other.total_params)} params, "
+                    f"depth {other.depth} — {zoo.get(twin).description}"
+                )
             except UserError as exc:
                 row[0].markdown(f"`{twin}`: {exc}")
             row[1].button(f"Open {twin}", key=f"open-{twin}", on_click=open_arch, args=(twin,))
@@ -94,8 +141,9 @@ st.subheader(f"Block graph · {level} level")
 dot = cached.arch_dot(name, input_size, option_key, level)
 stem = f"{name}_{input_size[1]}x{input_size[2]}"
 graphs.show(dot, key="arch-graph", name=f"{stem}_{level}")
-st.download_button("⬇️ Table (CSV)", result.table().to_csv(index=False), f"{stem}_layers.csv",
-                   "text/csv", on_click="ignore")
+st.download_button(
+    "⬇️ Table (CSV)", result.table().to_csv(index=False), f"{stem}_layers.csv", "text/csv", on_click="ignore"
+)
 
 # --- costs ----------------------------------------------------------------------------------------
 figures = cached.arch_figures(name, input_size, option_key)
@@ -108,24 +156,46 @@ def share(label: str, top: float = 100.0):
 
 
 with per_stage:
-    st.dataframe(compare.stage_summary(result), hide_index=True, width="stretch", column_config={
-        "layers": st.column_config.NumberColumn("layers (all kinds)", help="Every row of the layer table: "
-                                                "conv, BN, ReLU, pool, add, ... (the graph counts weighted ones)"),
-        "macs": st.column_config.NumberColumn("MACs", format="localized"), "macs_pct": share("% of MACs"),
-        "params": COUNT, "params_pct": share("% of params")})
+    st.dataframe(
+        compare.stage_summary(result),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "layers": st.column_config.NumberColumn(
+                "layers (all kinds)",
+                help="Every row of the layer table: conv, BN, ReLU, pool, add, ... (the graph counts weighted ones)",
+            ),
+            "macs": st.column_config.NumberColumn("MACs", format="localized"),
+            "macs_pct": share("% of MACs"),
+            "params": COUNT,
+            "params_pct": share("% of params"),
+        },
+    )
     show(figures["stage"], key="fig-stage")
 
 with per_layer:
     table = compare.layer_table(result)
     stages = ["all stages"] + list(dict.fromkeys(table.stage))
-    chosen = st.selectbox("Stage", stages, key="layer_stage",
-                          format_func=lambda s: f"{s} ({result.stage_resolution.get(s, 'all')})")
+    chosen = st.selectbox(
+        "Stage", stages, key="layer_stage", format_func=lambda s: f"{s} ({result.stage_resolution.get(s, 'all')})"
+    )
     shown = table if chosen == "all stages" else table[table.stage == chosen]
-    st.caption(f"{len(shown)} layers · {human(shown.params.sum())} params · {human(shown.macs.sum())} MACs "
-               f"({shown.macs.sum() / max(result.total_macs, 1):.1%} of the net) — click a column header to sort")
-    st.dataframe(shown, hide_index=True, width="stretch", height=520, column_config={
-        "macs": st.column_config.NumberColumn("MACs", format="localized"), "params": COUNT, "activations": COUNT,
-        "macs_pct": share("% of MACs", max(table.macs_pct.max(), 1e-9))})
+    st.caption(
+        f"{len(shown)} layers · {human(shown.params.sum())} params · {human(shown.macs.sum())} MACs "
+        f"({shown.macs.sum() / max(result.total_macs, 1):.1%} of the net) — click a column header to sort"
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=520,
+        column_config={
+            "macs": st.column_config.NumberColumn("MACs", format="localized"),
+            "params": COUNT,
+            "activations": COUNT,
+            "macs_pct": share("% of MACs", max(table.macs_pct.max(), 1e-9)),
+        },
+    )
 
 with charts:
     show(figures["layer"], key="fig-layer")

@@ -1,9 +1,10 @@
 """Compare: 2-4 nets side by side — block graphs, stage-by-stage costs, and accuracy vs cost for the zoo."""
+
 import time
 
 import streamlit as st
 
-from core import compare, graph
+from core.anatomy import compare, graph
 from core.errors import UserError
 from core.units import human
 from ui import cached, graphs
@@ -12,20 +13,34 @@ from ui.page import setup, show_user_error
 
 setup("Compare", "⚖️")
 st.title("⚖️ Compare")
-st.markdown("VGG-19, the 34-layer plain net and ResNet-34 side by side, as in the ResNet paper's Figure 3 — "
-            "or any 2–4 nets from the zoo, each at its own default input size.")
+st.markdown(
+    "VGG-19, the 34-layer plain net and ResNet-34 side by side, as in the ResNet paper's Figure 3 — "
+    "or any 2–4 nets from the zoo, each at its own default input size."
+)
 
 DEFAULT = ["vgg19", "plain34", "resnet34"]
 groups = cached.names_by_family()
 all_names = [name for names in groups.values() for name in names]  # ordered by family
 
 top = st.columns([4, 2])
-names = top[0].multiselect("Architectures (2–4, type to search)", all_names, default=DEFAULT, max_selections=4,
-                           key="archs", bind="query-params")
-level = top[1].radio("Graph level", graph.LEVELS, index=graph.LEVELS.index("layer"), horizontal=True,
-                     key="cmp_level", bind="query-params",
-                     help="Layer: every layer, as in the paper's figure; block: residual blocks with their skips; "
-                          "stage: one node per resolution")
+names = top[0].multiselect(
+    "Architectures (2–4, type to search)",
+    all_names,
+    default=DEFAULT,
+    max_selections=4,
+    key="archs",
+    bind="query-params",
+)
+level = top[1].radio(
+    "Graph level",
+    graph.LEVELS,
+    index=graph.LEVELS.index("layer"),
+    horizontal=True,
+    key="cmp_level",
+    bind="query-params",
+    help="Layer: every layer, as in the paper's figure; block: residual blocks with their skips; "
+    "stage: one node per resolution",
+)
 
 if len(names) < 2:
     st.info("Pick at least two architectures to compare.", icon="👆")
@@ -41,22 +56,34 @@ else:
     for column, p in zip(columns, profiles):
         with column:
             st.subheader(p.arch)
-            st.caption(f"{human(p.total_macs)} MACs · {human(p.total_params)} params · depth {p.depth} · "
-                       f"input {'×'.join(map(str, p.input_size))}")
+            st.caption(
+                f"{human(p.total_macs)} MACs · {human(p.total_params)} params · depth {p.depth} · "
+                f"input {'×'.join(map(str, p.input_size))}"
+            )
             with st.container(height=900, border=True):
                 graphs.show(cached.side_by_side_dot(p.arch, level), key=f"cmp-graph-{p.arch}", name=f"{p.arch}_{level}")
 
     # --- tables ------------------------------------------------------------------------------
     st.subheader("Stage by stage")
-    st.caption("Rows are feature-map resolutions, so stages that work on maps of the same size line up; "
-               "MACs are multiply-accumulates per image.")
+    st.caption(
+        "Rows are feature-map resolutions, so stages that work on maps of the same size line up; "
+        "MACs are multiply-accumulates per image."
+    )
     st.dataframe(compare.stage_table(profiles), hide_index=True, width="stretch")
 
     st.subheader("Totals")
     count = st.column_config.NumberColumn(format="localized")
-    st.dataframe(compare.totals(profiles), hide_index=True, width="stretch", column_config={
-        "params": count, "macs": st.column_config.NumberColumn("MACs", format="localized"),
-        "top1": st.column_config.NumberColumn("top-1 %", format="%.2f"), "top1_source": "top-1 source"})
+    st.dataframe(
+        compare.totals(profiles),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "params": count,
+            "macs": st.column_config.NumberColumn("MACs", format="localized"),
+            "top1": st.column_config.NumberColumn("top-1 %", format="%.2f"),
+            "top1_source": "top-1 source",
+        },
+    )
 
 # --- accuracy vs cost for the whole zoo -----------------------------------------------------------
 st.subheader("Accuracy vs cost, whole zoo")
@@ -65,12 +92,16 @@ if "scatter_counted" not in st.session_state:  # first visit: trace the few nets
     bar, started = st.progress(0.0), time.perf_counter()
     for done, name in enumerate(pending):
         eta = f", about {(time.perf_counter() - started) / done * (len(pending) - done):.0f} s left" if done else ""
-        bar.progress(done / len(pending), text=f"Counting the nets without published figures: {name} "
-                                               f"({done + 1}/{len(pending)}{eta})")
+        bar.progress(
+            done / len(pending),
+            text=f"Counting the nets without published figures: {name} ({done + 1}/{len(pending)}{eta})",
+        )
         cached.arch_profile(name)
     bar.empty()
     st.session_state.scatter_counted = True
 points = cached.accuracy_points()
 show(cached.accuracy_figure(tuple(names)), key="fig-scatter")
-st.caption(f"{len(points)} models with a published ImageNet top-1 (torchvision's weights metadata or the "
-           "papers' tables; the ResNet paper's figures are 10-crop). Click a family in the legend to hide it.")
+st.caption(
+    f"{len(points)} models with a published ImageNet top-1 (torchvision's weights metadata or the "
+    "papers' tables; the ResNet paper's figures are 10-crop). Click a family in the legend to hide it."
+)

@@ -1,31 +1,48 @@
 """Plain vs Residual: train plain and residual nets side by side and watch the degradation problem."""
-from __future__ import annotations
 
-import time
-import uuid
+from __future__ import annotations
 
 import streamlit as st
 
-from core.curves import curve_figure, degradation_summary, gradient_flow_figure, summary_rows
-from core.data import DATASETS
 from core.errors import UserError
-from core.runs import RunStore
-from core.train import PairedTrainer, RunConfig, check_config, default_lr, format_duration
+from core.figures.training import curve_figure, degradation_summary, gradient_flow_figure, summary_rows
+from core.training.config import RECIPES, RunConfig
+from core.training.data import DATASETS
+from core.training.estimate import check_config
+from core.training.store import RunStore
+from core.units import format_duration
+from ui import training_panel
 from ui.figures import show
 from ui.page import setup, show_user_error
 
 setup("Plain vs Residual", "📉")
 ss = st.session_state
 DEPTHS = [8, 14, 20, 26, 32, 44, 56, 110]
-TICK_SECONDS = 0.3  # training per fragment run: Stop acts within about this long
 PRESETS = {  # widget key -> value
-    "Degradation demo (digits, offline)": dict(pvr_depths=(20, 56), pvr_custom_depth=0, pvr_width=16,
-                                               pvr_epochs=8, pvr_lr=default_lr("digits"), pvr_batch=128,
-                                               pvr_dataset="digits",
-                                               pvr_preact=False, pvr_shortcut="A", pvr_limit=0),
+    "Degradation demo (digits, offline)": dict(
+        pvr_depths=(20, 56),
+        pvr_custom_depth=0,
+        pvr_width=16,
+        pvr_epochs=8,
+        pvr_lr=RECIPES["digits"].lr,
+        pvr_batch=128,
+        pvr_dataset="digits",
+        pvr_preact=False,
+        pvr_shortcut="A",
+        pvr_limit=0,
+    ),
     "ResNet paper, CIFAR-10 figure (plain-20/56 vs ResNet-20/56)": dict(
-        pvr_depths=(20, 56), pvr_custom_depth=0, pvr_width=16, pvr_epochs=164, pvr_lr=0.1, pvr_batch=128,
-        pvr_dataset="cifar10", pvr_preact=False, pvr_shortcut="A", pvr_limit=0),
+        pvr_depths=(20, 56),
+        pvr_custom_depth=0,
+        pvr_width=16,
+        pvr_epochs=164,
+        pvr_lr=0.1,
+        pvr_batch=128,
+        pvr_dataset="cifar10",
+        pvr_preact=False,
+        pvr_shortcut="A",
+        pvr_limit=0,
+    ),
 }
 DEFAULTS = PRESETS["Degradation demo (digits, offline)"]
 
@@ -47,32 +64,87 @@ with st.sidebar:
     st.header("Comparison")
     for i, name in enumerate(PRESETS):
         st.button(name, key=f"pvr_preset_{i}", on_click=apply_preset, args=(name,), width="stretch")
-    depths = st.select_slider("Depths (shallow, deep)", DEPTHS, value=DEFAULTS["pvr_depths"], key="pvr_depths",
-                              bind="query-params", help="CIFAR-family depths 6n+2; each gets a plain and a residual run")
-    custom_depth = st.number_input("Custom deep depth (0 = off)", 0, 100_000, DEFAULTS["pvr_custom_depth"], step=6,
-                                   key="pvr_custom_depth", bind="query-params",
-                                   help="Any 6n+2 up to 1202 (the paper's deepest); the estimate shows the cost")
-    width = st.select_slider("Width (stage-1 channels)", [4, 8, 16, 32, 64], value=DEFAULTS["pvr_width"],
-                             key="pvr_width", bind="query-params")
+    depths = st.select_slider(
+        "Depths (shallow, deep)",
+        DEPTHS,
+        value=DEFAULTS["pvr_depths"],
+        key="pvr_depths",
+        bind="query-params",
+        help="CIFAR-family depths 6n+2; each gets a plain and a residual run",
+    )
+    custom_depth = st.number_input(
+        "Custom deep depth (0 = off)",
+        0,
+        100_000,
+        DEFAULTS["pvr_custom_depth"],
+        step=6,
+        key="pvr_custom_depth",
+        bind="query-params",
+        help="Any 6n+2 up to 1202 (the paper's deepest); the estimate shows the cost",
+    )
+    width = st.select_slider(
+        "Width (stage-1 channels)",
+        [4, 8, 16, 32, 64],
+        value=DEFAULTS["pvr_width"],
+        key="pvr_width",
+        bind="query-params",
+    )
     epochs = st.slider("Epochs", 1, 200, DEFAULTS["pvr_epochs"], key="pvr_epochs", bind="query-params")
-    lr = st.select_slider("Learning rate", [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], value=DEFAULTS["pvr_lr"],
-                          key="pvr_lr", bind="query-params", help="Divided by 10 at 50% and 75% of training")
-    dataset = st.selectbox("Dataset", list(DATASETS), index=0, key="pvr_dataset", bind="query-params",
-                           format_func=lambda name: DATASETS[name])
+    lr = st.select_slider(
+        "Learning rate",
+        [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+        value=DEFAULTS["pvr_lr"],
+        key="pvr_lr",
+        bind="query-params",
+        help="Divided by 10 at 50% and 75% of training",
+    )
+    dataset = st.selectbox(
+        "Dataset",
+        list(DATASETS),
+        index=0,
+        key="pvr_dataset",
+        bind="query-params",
+        format_func=lambda name: DATASETS[name],
+    )
     with st.expander("More settings"):
-        batch = st.select_slider("Batch size", [16, 32, 64, 128, 256], value=DEFAULTS["pvr_batch"],
-                                 key="pvr_batch", bind="query-params")
+        batch = st.select_slider(
+            "Batch size", [16, 32, 64, 128, 256], value=DEFAULTS["pvr_batch"], key="pvr_batch", bind="query-params"
+        )
         preact = st.checkbox("Pre-activation blocks", DEFAULTS["pvr_preact"], key="pvr_preact", bind="query-params")
-        shortcut = st.radio("Shortcut where shapes change", ["A", "B"], horizontal=True, key="pvr_shortcut",
-                            bind="query-params", help="A: zero-padding (no parameters) · B: 1×1 projection")
-        limit = st.number_input("Training images (0 = all)", 0, 60_000, DEFAULTS["pvr_limit"], step=500,
-                                key="pvr_limit", bind="query-params", help="A seeded subset: big datasets on a CPU")
+        shortcut = st.radio(
+            "Shortcut where shapes change",
+            ["A", "B"],
+            horizontal=True,
+            key="pvr_shortcut",
+            bind="query-params",
+            help="A: zero-padding (no parameters) · B: 1×1 projection",
+        )
+        limit = st.number_input(
+            "Training images (0 = all)",
+            0,
+            60_000,
+            DEFAULTS["pvr_limit"],
+            step=500,
+            key="pvr_limit",
+            bind="query-params",
+            help="A seeded subset: big datasets on a CPU",
+        )
         seed = st.number_input("Seed", 0, 10_000, 0, key="pvr_seed", bind="query-params")
         device = st.selectbox("Device", ["auto", "cpu", "cuda"], key="pvr_device", bind="query-params")
 
 shallow, deep = depths[0], (custom_depth or depths[1])
-common = dict(width=width, epochs=epochs, lr=lr, batch_size=batch, dataset=dataset, preact=preact,
-              shortcut=shortcut, seed=int(seed), device=device, train_limit=int(limit) or None)
+common = dict(
+    width=width,
+    epochs=epochs,
+    lr=lr,
+    batch_size=batch,
+    dataset=dataset,
+    preact=preact,
+    shortcut=shortcut,
+    seed=int(seed),
+    device=device,
+    train_limit=int(limit) or None,
+)
 configs = [RunConfig(net=net, depth=d, **common) for d in sorted({shallow, deep}) for net in ("plain", "resnet")]
 
 try:
@@ -81,33 +153,7 @@ try:
 except UserError as exc:
     estimates, settings_error = [], exc
 
-running = ss.get("pvr_running", False)
-trainer: PairedTrainer | None = ss.get("pvr_trainer")
-
-
-def store_runs(status: str) -> None:
-    """Keep the comparison in the run store (a stopped one too); replaces this comparison's earlier save."""
-    store = RunStore()
-    for run_id in ss.get("pvr_saved_ids", []):
-        store.delete(run_id)
-    ss.pvr_saved_ids = [store.save(c, h, m, status=status, comparison=ss.pvr_tag) for c, m, h in trainer.results()]
-
-
-def start() -> None:
-    ss.pvr_view = "live"
-    try:
-        ss.pvr_trainer = PairedTrainer(configs)
-    except UserError as exc:
-        ss.pvr_start_error = str(exc)
-        return
-    ss.pvr_start_error, ss.pvr_running, ss.pvr_saved_ids = None, True, []
-    ss.pvr_tag = f"{time.strftime('%Y-%m-%d %H:%M')} {', '.join(c.label for c in configs)} #{uuid.uuid4().hex[:6]}"
-
-
-def stop() -> None:
-    ss.pvr_running = False
-    if ss.get("pvr_trainer") is not None:
-        store_runs("stopped")
+running = training_panel.running("pvr")
 
 
 def replay(run_ids: list[int], name: str) -> None:
@@ -124,29 +170,24 @@ def delete(run_ids: list[int]) -> None:
         ss.pvr_view = "live"
 
 
-def resume() -> None:
-    ss.pvr_running, ss.pvr_view = True, "live"
-
-
-buttons = st.columns([1, 1, 1, 3])
-buttons[0].button("▶ Start", key="pvr_start", type="primary", on_click=start,
-                  disabled=running or settings_error is not None, width="stretch")
-buttons[1].button("■ Stop", key="pvr_stop", on_click=stop, disabled=not running, width="stretch")
-buttons[2].button("↻ Resume", key="pvr_resume", on_click=resume, width="stretch",
-                  disabled=running or trainer is None or trainer.done)
+buttons = training_panel.controls("pvr", configs, disabled=settings_error is not None)
 if settings_error:
     show_user_error(settings_error)
 else:
     total = sum(e.seconds for e in estimates)
     memory = max(e.memory_bytes for e in estimates)
-    buttons[3].caption(f"{len(configs)} runs: {', '.join(c.label for c in configs)} · estimated "
-                       f"**{format_duration(total)}** on this machine, {memory / 2**20:,.0f} MiB peak per run")
+    buttons[3].caption(
+        f"{len(configs)} runs: {', '.join(c.label for c in configs)} · estimated "
+        f"**{format_duration(total)}** on this machine, {memory / 2**20:,.0f} MiB peak per run"
+    )
     if total > 600:
-        st.warning(f"This comparison would take about {format_duration(total)} here; fewer epochs, "
-                   "a smaller depth or width, or a GPU make it a live demo.", icon="⏳")
-
-if ss.get("pvr_start_error"):
-    show_user_error(UserError(ss.pvr_start_error))
+        st.warning(
+            f"This comparison would take about {format_duration(total)} here; fewer epochs, "
+            "a smaller depth or width, or a GPU make it a live demo.",
+            icon="⏳",
+        )
+if ss.get("pvr_start"):  # a fresh start shows the live view, not an old replay
+    ss.pvr_view = "live"
 
 
 # ---------------------------------------------------------------- live / replayed results
@@ -169,53 +210,38 @@ def show_results(runs, running_now: bool) -> None:
         snapshot = bottom[0].slider("Gradient snapshot after epoch", 1, epochs_done, epochs_done, key="pvr_snapshot")
     with bottom[0]:
         show(gradient_flow_figure(runs, snapshot), key="pvr_fig_grad", name="gradient_flow")
-    bottom[0].caption("Norm of each layer's weight gradient on one batch. In a deep plain net it spans orders "
-                      "of magnitude across the layers — at initialisation it explodes towards the input (BatchNorm "
-                      "does that in deep plain stacks), once training settles the early layers get the smallest "
-                      "share. The shortcuts of a residual net keep every layer's gradient within a narrow band "
-                      "(the table's *spread* column).")
+    bottom[0].caption(
+        "Norm of each layer's weight gradient on one batch. In a deep plain net it spans orders "
+        "of magnitude across the layers — at initialisation it explodes towards the input (BatchNorm "
+        "does that in deep plain stacks), once training settles the early layers get the smallest "
+        "share. The shortcuts of a residual net keep every layer's gradient within a narrow band "
+        "(the table's *spread* column)."
+    )
     with bottom[1]:
         show(curve_figure(runs, "train_loss"), key="pvr_fig_loss", name="training_loss")
     st.dataframe(summary_rows(runs), hide_index=True, width="stretch")
 
 
-def live_panel() -> None:
-    trainer = ss.get("pvr_trainer")
-    if trainer is None:
-        stored = None if settings_error else RunStore().find(configs)
-        if stored:  # trained before (a prepared scene, the CLI, another tab): replay at once
-            store = RunStore()
-            st.info(f"Showing **stored runs** {', '.join(map(str, stored))} of exactly these settings — no "
-                    "training wait. Press **▶ Start** to train them again live.", icon="💾")
-            show_results([(r.config, r.history) for r in (store.load(i, with_model=False) for i in stored)], False)
-            return
-        st.info("Press **▶ Start** above (or pick a preset in the sidebar) to train the comparison.", icon="👆")
+def stored_panel() -> None:
+    """Before any training in this session: the stored runs of exactly these settings, if any."""
+    stored = None if settings_error else RunStore().find(configs)
+    if stored:  # trained before (a prepared scene, the CLI, another tab): replay at once
+        store = RunStore()
+        st.info(
+            f"Showing **stored runs** {', '.join(map(str, stored))} of exactly these settings — no "
+            "training wait. Press **▶ Start** to train them again live.",
+            icon="💾",
+        )
+        show_results([(r.config, r.history) for r in (store.load(i, with_model=False) for i in stored)], False)
         return
-    if ss.get("pvr_running"):
-        trainer.advance(max_seconds=TICK_SECONDS)
-    eta = trainer.eta_seconds
-    status = "finished" if trainer.done else "training" if ss.get("pvr_running") else "stopped"
-    text = f"{status} · {trainer.fraction:.0%}" + (f" · ETA {format_duration(eta)}" if eta and not trainer.done else "")
-    st.progress(trainer.fraction, text=text)
-    columns = st.columns(len(trainer.runs))
-    for column, run in zip(columns, trainer.runs):
-        column.progress(run.step / run.total_steps,
-                        text=f"{run.config.label}: epoch {min(run.epoch + (not run.done), run.config.epochs)}/"
-                             f"{run.config.epochs}")
-    show_results([(r.config, r.history) for r in trainer.runs], ss.get("pvr_running", False))
-    if ss.get("pvr_running") and trainer.done:
-        ss.pvr_running = False
-        store_runs("finished")
-        st.rerun()  # a full run drops the fragment timer
+    st.info("Press **▶ Start** above (or pick a preset in the sidebar) to train the comparison.", icon="👆")
 
 
 if ss.get("pvr_view", "live") == "replay" and ss.get("pvr_replay"):
     st.subheader(f"Replay: {ss.pvr_replay_name}")
     show_results(ss.pvr_replay, False)
-elif running:
-    st.fragment(run_every=0.1)(live_panel)()
-else:
-    live_panel()
+elif not training_panel.live("pvr", show_results):
+    stored_panel()
 
 # ---------------------------------------------------------------- stored runs
 with st.expander("Stored runs: replay a comparison", expanded=False):
@@ -227,15 +253,31 @@ with st.expander("Stored runs: replay a comparison", expanded=False):
         st.caption("Finished and stopped comparisons appear here (CLI: `python -m core train --save`).")
     else:
         names = list(groups)
-        choice = st.selectbox("Comparison", names, key="pvr_stored", format_func=lambda n: (
-            f"{n} · {', '.join(i.label + ('' if i.status == 'finished' else ' (stopped)') for i in reversed(groups[n]))}"))
+        choice = st.selectbox(
+            "Comparison",
+            names,
+            key="pvr_stored",
+            format_func=lambda n: (
+                f"{n} · {', '.join(i.label + ('' if i.status == 'finished' else ' (stopped)') for i in reversed(groups[n]))}"
+            ),
+        )
         ids = [info.id for info in reversed(groups[choice])]
         replay_col, live_col, delete_col, export_col = st.columns(4)
-        replay_col.button("Replay", key="pvr_replay_btn", disabled=running, width="stretch",
-                          on_click=replay, args=(ids, choice))
-        live_col.button("Back to live training", key="pvr_live_btn", width="stretch",
-                        on_click=lambda: ss.update(pvr_view="live"))
-        delete_col.button("Delete", key="pvr_delete_btn", disabled=running, width="stretch",
-                          on_click=delete, args=(ids,))
-        export_col.download_button("Runs (JSON)", lambda: RunStore().export_json(ids), "convatlas_runs.json",
-                                   "application/json", key="pvr_export_btn", on_click="ignore", width="stretch")
+        replay_col.button(
+            "Replay", key="pvr_replay_btn", disabled=running, width="stretch", on_click=replay, args=(ids, choice)
+        )
+        live_col.button(
+            "Back to live training", key="pvr_live_btn", width="stretch", on_click=lambda: ss.update(pvr_view="live")
+        )
+        delete_col.button(
+            "Delete", key="pvr_delete_btn", disabled=running, width="stretch", on_click=delete, args=(ids,)
+        )
+        export_col.download_button(
+            "Runs (JSON)",
+            lambda: RunStore().export_json(ids),
+            "convatlas_runs.json",
+            "application/json",
+            key="pvr_export_btn",
+            on_click="ignore",
+            width="stretch",
+        )

@@ -1,9 +1,13 @@
 """Ensemble of Paths (Veit, Wilber & Belongie 2016): unravel a ResNet, lesion it, follow its gradient."""
+
 import streamlit as st
 
-from core import paths
 from core.errors import UserError
-from ui import graphs
+from core.experiments import paths, unravel
+from core.figures import paths as paths_figures
+from core.training.data import load_dataset
+from core.training.store import RunStore
+from ui import graphs, training_panel
 from ui.figures import show
 from ui.page import setup, show_user_error
 
@@ -18,53 +22,54 @@ st.markdown(
 
 # ---------------------------------------------------------------- 1. unraveled view
 st.header("1 · Unravel a residual net")
-n = st.slider("Residual blocks to unravel", 1, paths.MAX_UNRAVEL, 3, key="unravel_n", bind="query-params")
+n = st.slider("Residual blocks to unravel", 1, unravel.MAX_UNRAVEL, 3, key="unravel_n", bind="query-params")
 stacked, unraveled = st.columns([1, 3])
 with stacked:
     st.markdown("**Stacked view** — what we draw")
-    graphs.show(paths.stacked_dot(n), key="stacked", name=f"stacked_{n}_blocks")  # natural size: stretched to the column it towers over
+    graphs.show(
+        unravel.stacked_dot(n), key="stacked", name=f"stacked_{n}_blocks"
+    )  # natural size: stretched to the column it towers over
 with unraveled:
-    st.markdown(f"**Unraveled view** — what it computes: {2 ** n} paths into the output sum "
-                "(hover a block to see its path)")
-    graphs.show(paths.unraveled_dot(n), key="unraveled", name=f"unraveled_{n}_blocks", width="stretch")
+    st.markdown(
+        f"**Unraveled view** — what it computes: {2**n} paths into the output sum (hover a block to see its path)"
+    )
+    graphs.show(unravel.unraveled_dot(n), key="unraveled", name=f"unraveled_{n}_blocks", width="stretch")
 st.markdown("Substituting each block into the next, one level at a time:")
-for line in paths.unrolled_latex(n):
+for line in unravel.unrolled_latex(n):
     st.latex(line)
 st.markdown("The chain rule tells the same story — each factor chooses *skip* (1) or *branch* (H′):")
-st.latex(paths.gradient_product_latex(n))
+st.latex(unravel.gradient_product_latex(n))
 
 # ---------------------------------------------------------------- 2. path lengths
 st.header("2 · How long are the paths?")
 DEPTHS = [8, 14, 20, 32, 44, 56, 110, 164, 1202]
-depth = st.select_slider("Depth of the CIFAR net (6n+2 layers)", DEPTHS, value=110, key="lengths_depth",
-                         bind="query-params")
+depth = st.select_slider(
+    "Depth of the CIFAR net (6n+2 layers)", DEPTHS, value=110, key="lengths_depth", bind="query-params"
+)
 blocks = (depth - 2) // 2
-table = paths.path_lengths(blocks)
-lo, hi = paths.central_range(table["length"].tolist(), table["paths"].tolist(), 0.95)
+table = unravel.path_lengths(blocks)
+lo, hi = unravel.central_range(table["length"].tolist(), table["paths"].tolist(), 0.95)
 c1, c2, c3 = st.columns(3)
 c1.metric("Residual blocks", blocks)
-c2.metric("Paths (residual net)", f"2^{blocks} ≈ {float(2 ** blocks):.2e}")
+c2.metric("Paths (residual net)", f"2^{blocks} ≈ {float(2**blocks):.2e}")
 c3.metric("95% of paths have length", f"{lo} – {hi}", help=f"binomial, mean {blocks / 2:g}")
-show(paths.lengths_figure(blocks), key="paths_lengths", name=f"path_lengths_{depth}_layers")
-st.caption(f"A plain net of the same depth has a single path through all {blocks} blocks (red). "
-           f"In the residual net a path of length {blocks} is one of {float(2 ** blocks):.1e}.")
+show(paths_figures.lengths_figure(blocks), key="paths_lengths", name=f"path_lengths_{depth}_layers")
+st.caption(
+    f"A plain net of the same depth has a single path through all {blocks} blocks (red). "
+    f"In the residual net a path of length {blocks} is one of {float(2**blocks):.1e}."
+)
 
 # ---------------------------------------------------------------- 3. trained nets
 st.header("3 · Trained nets: lesions and gradients")
 
 
 def training_rows():
-    from core.runs import RunStore
-
-    return [r for r in RunStore().list() if r.status == "finished"]
+    return RunStore().list(status="finished")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def run_analysis(run_id: int, analysis: str, ks: tuple[int, ...] | None, samples: int, seed: int) -> dict:
     """Load a stored run and its test set, run one analysis (cached per run and settings)."""
-    from core.data import load_dataset
-    from core.runs import RunStore
-
     run = RunStore().load(run_id)
     if run.model is None:
         raise UserError(f"run {run_id} was stored without weights; train it again")
@@ -80,64 +85,36 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
         "here too). **Why not plain-56?** Measured here with these settings (8 epochs), plain-56 ends at "
         "84% test error — near the 90% of chance (the degradation problem) — while plain-20 reaches 3.6% "
         "and ResNet-56 1.7%. Lesioning a net that never learned shows nothing: every deletion is already "
-        "at chance.")
+        "at chance."
+    )
     a, b, c, d = st.columns(4)
-    res_depth = a.selectbox("Residual net depth", [8, 14, 20, 32, 44, 56, 110], index=5, key="train_res_depth", bind="query-params")
+    res_depth = a.selectbox(
+        "Residual net depth", [8, 14, 20, 32, 44, 56, 110], index=5, key="train_res_depth", bind="query-params"
+    )
     plain_depth = b.selectbox("Plain net depth", [8, 14, 20], index=2, key="train_plain_depth", bind="query-params")
     epochs = c.number_input("Epochs", 1, 50, 8, key="train_epochs", bind="query-params")
-    stochastic = d.checkbox("Also train the residual net with stochastic depth (p_L = 0.5)", value=True,
-                            key="train_sd", bind="query-params", help="Huang et al. 2016: during training each block's branch is "
-                            "dropped with a probability rising linearly to 1 − p_L = 0.5 at the last block.")
-    start = st.button("Train", type="primary", key="train_start", disabled="paths_trainer" in st.session_state)
-    if start:
-        from core.train import PairedTrainer
+    stochastic = d.checkbox(
+        "Also train the residual net with stochastic depth (p_L = 0.5)",
+        value=True,
+        key="train_sd",
+        bind="query-params",
+        help="Huang et al. 2016: during training each block's branch is "
+        "dropped with a probability rising linearly to 1 − p_L = 0.5 at the last block.",
+    )
+    configs = paths.training_configs(res_depth, plain_depth, int(epochs), stochastic)
+    training_panel.controls("paths", configs, start_label="▶ Train")
+    training_panel.live("paths", on_finished=lambda ids: st.session_state.update(paths_runs=ids))
 
-        try:
-            st.session_state.paths_trainer = PairedTrainer(
-                paths.training_configs(res_depth, plain_depth, int(epochs), stochastic))
-        except UserError as exc:
-            show_user_error(exc)
-
-
-@st.fragment(run_every=0.5 if "paths_trainer" in st.session_state else None)
-def training_progress():
-    """Train in half-second chunks, so Stop answers at once and the bar moves."""
-    trainer = st.session_state.get("paths_trainer")
-    if trainer is None:
-        return
-    done = trainer.advance(max_seconds=0.4)
-    eta = trainer.eta_seconds
-    from core.train import format_duration
-
-    st.progress(trainer.fraction, text=f"Training {', '.join(r.config.label for r in trainer.runs)} — "
-                f"{trainer.fraction:.0%}" + (f", about {format_duration(eta)} left" if eta else ""))
-    if st.button("Stop", key="train_stop"):
-        del st.session_state.paths_trainer
-        st.rerun()
-    if done:
-        from core.runs import RunStore
-
-        store, tag = RunStore(), f"paths-{id(trainer)}"
-        st.session_state.paths_runs = [store.save(c, h, m, comparison=tag) for c, m, h in trainer.results()]
-        del st.session_state.paths_trainer
-        st.rerun()
-
-
-training_progress()
 
 runs = training_rows()
 if not runs:
-    st.info("No trained run yet: train nets above (about a few minutes on a laptop CPU) or on the "
-            "*Plain vs Residual* page; lesions and gradients need a trained net.")
+    st.info(
+        "No trained run yet: train nets above (about a few minutes on a laptop CPU) or on the "
+        "*Plain vs Residual* page; lesions and gradients need a trained net."
+    )
     st.stop()
 
 by_id = {r.id: r for r in runs}
-
-
-def describe(run_id: int) -> str:
-    r = by_id[run_id]
-    error = f"{r.final_test_error:.1%} test error" if r.final_test_error is not None else "no test error"
-    return f"#{r.id} {r.label} · {r.config.dataset} · {r.epochs_done} epochs · {error}"
 
 
 def default_selection() -> list[int]:
@@ -149,17 +126,24 @@ def default_selection() -> list[int]:
     return [picks[kind] for kind in (("resnet", False), ("plain", False), ("resnet", True)) if kind in picks]
 
 
-selected = st.multiselect("Trained runs to analyse", list(by_id), default=default_selection(),
-                          format_func=describe, key="paths_runs")
+selected = st.multiselect(
+    "Trained runs to analyse",
+    list(by_id),
+    default=default_selection(),
+    format_func=lambda i: by_id[i].describe(),
+    key="paths_runs",
+)
 if not selected:
     st.info("Pick at least one run.")
     st.stop()
 for run_id in selected:
     r = by_id[run_id]
     if r.final_test_error is not None and r.final_test_error > 0.5:
-        st.warning(f"{r.label} ended at {r.final_test_error:.0%} test error: it has not learned, so deleting "
-                   "its blocks cannot show anything. Train it longer, or — the usual case, a deep plain net — "
-                   "pick a shallower one.")
+        st.warning(
+            f"{r.label} ended at {r.final_test_error:.0%} test error: it has not learned, so deleting "
+            "its blocks cannot show anything. Train it longer, or — the usual case, a deep plain net — "
+            "pick a shallower one."
+        )
 
 residual = [i for i in selected if by_id[i].config.net == "resnet"]
 labels = {i: f"#{i} {by_id[i].label}" for i in selected}
@@ -172,11 +156,16 @@ def k_slider(label: str, most: int, default: int, key: str) -> int:
     return st.slider(label, 1, most, min(most, default), key=key, bind="query-params")
 
 
-ANALYSES = {"single": "Delete one block", "random": "Delete k blocks", "reorder": "Reorder blocks",
-            "gradient": "Which paths carry the gradient"}
+ANALYSES = {
+    "single": "Delete one block",
+    "random": "Delete k blocks",
+    "reorder": "Reorder blocks",
+    "gradient": "Which paths carry the gradient",
+}
 # One analysis at a time (not tabs, which would compute all four on every rerun).
-analysis = st.radio("Analysis", list(ANALYSES), format_func=ANALYSES.get, horizontal=True, key="paths_analysis",
-                    bind="query-params")
+analysis = st.radio(
+    "Analysis", list(ANALYSES), format_func=ANALYSES.get, horizontal=True, key="paths_analysis", bind="query-params"
+)
 
 try:
     if analysis == "gradient":
@@ -185,34 +174,45 @@ try:
         for run_id in residual:
             with st.spinner(f"Measuring gradients by path length for {labels[run_id]}…"):
                 result = run_analysis(run_id, "gradient", None, 1, 0)
-            show(paths.gradient_figure(result["rows"], labels[run_id]), key=f"paths_gradient_{run_id}",
-                 name=f"gradient_by_path_length_run{run_id}")
+            show(
+                paths_figures.gradient_figure(result["rows"], labels[run_id]),
+                key=f"paths_gradient_{run_id}",
+                name=f"gradient_by_path_length_run{run_id}",
+            )
         st.caption(
             "Left: the gradient that reaches the input through one path falls off quickly with its length "
             "(each branch shrinks it). Right: times the number of paths of that length — the total gradient "
             "comes from a band of short paths (shaded, 90% of the total), far shorter than the net. Veit et "
-            "al. measured 5–17 of 54 blocks for ResNet-110.")
+            "al. measured 5–17 of 54 blocks for ResNet-110."
+        )
     elif analysis == "single":
         with st.spinner("Deleting each block in turn…"):
             results = {labels[i]: run_analysis(i, "single", None, 1, 0) for i in selected}
-        show(paths.single_lesion_figure(results), key="paths_single", name="delete_one_block")
-        st.caption("A residual block deleted leaves its shortcut, so the other paths still reach the output; "
-                   "a plain layer deleted breaks the only path. Plain downsampling layers cannot be deleted at "
-                   "all (nothing else has the right shape).")
+        show(paths_figures.single_lesion_figure(results), key="paths_single", name="delete_one_block")
+        st.caption(
+            "A residual block deleted leaves its shortcut, so the other paths still reach the output; "
+            "a plain layer deleted breaks the only path. Plain downsampling layers cannot be deleted at "
+            "all (nothing else has the right shape)."
+        )
     elif analysis == "random":
-        most = min(paths.sweep_limits(by_id[i].config.net == "resnet", by_id[i].config.depth)["random"]
-                   for i in selected)
+        most = min(
+            paths.sweep_limits(by_id[i].config.net == "resnet", by_id[i].config.depth)["random"] for i in selected
+        )
         k_max = k_slider("Largest k (blocks deleted at once)", most, 20, "random_kmax")
         samples = st.slider("Random draws per k", 1, 20, 5, key="paths_samples", bind="query-params")
         ks = tuple(sorted(set(range(0, k_max + 1, max(1, k_max // 10))) | {k_max}))
         with st.spinner("Deleting random sets of blocks…"):
             results = {labels[i]: run_analysis(i, "random", ks, samples, 0) for i in selected}
-        show(paths.sweep_figure(results, "blocks deleted at once (k)", "Delete k random blocks"),
-             key="paths_random", name="delete_k_blocks")
+        show(
+            paths_figures.sweep_figure(results, "blocks deleted at once (k)", "Delete k random blocks"),
+            key="paths_random",
+            name="delete_k_blocks",
+        )
         st.caption("Error grows smoothly with the number of deleted blocks, like an ensemble losing members.")
     else:
-        most = min(paths.sweep_limits(by_id[i].config.net == "resnet", by_id[i].config.depth)["reorder"]
-                   for i in selected)
+        most = min(
+            paths.sweep_limits(by_id[i].config.net == "resnet", by_id[i].config.depth)["reorder"] for i in selected
+        )
         if most < 1:
             raise UserError("these nets have no two blocks of the same shape in one stage to swap; pick deeper nets")
         k_max = k_slider("Largest k (pairs swapped)", most, 10, "reorder_kmax")
@@ -220,8 +220,13 @@ try:
         ks = tuple(sorted(set(range(0, k_max + 1, max(1, k_max // 10))) | {k_max}))
         with st.spinner("Swapping random pairs of blocks…"):
             results = {labels[i]: run_analysis(i, "reorder", ks, samples, 0) for i in selected}
-        show(paths.sweep_figure(results, "pairs of same-shape blocks swapped (k)",
-                                  "Reorder blocks by swapping k random pairs"), key="paths_reorder", name="reorder_blocks")
+        show(
+            paths_figures.sweep_figure(
+                results, "pairs of same-shape blocks swapped (k)", "Reorder blocks by swapping k random pairs"
+            ),
+            key="paths_reorder",
+            name="reorder_blocks",
+        )
         st.caption("Pairs are drawn within a stage (same shape). Residual nets tolerate reordering well.")
 except UserError as exc:
     show_user_error(exc)

@@ -1,13 +1,17 @@
 """Representation Drift: residual nets refine one representation, plain nets re-represent."""
+
 from __future__ import annotations
 
 import streamlit as st
 
-from core import drift
-from core.data import load_dataset
 from core.errors import UserError
-from core.runs import RunStore
-from core.train import PairedTrainer, RunConfig, check_config, default_lr, format_duration
+from core.experiments import drift
+from core.figures import drift as drift_figures
+from core.training.config import RunConfig
+from core.training.data import load_dataset
+from core.training.estimate import check_config
+from core.training.store import RunStore
+from ui import run_picker, training_panel
 from ui.figures import show
 from ui.page import setup, show_user_error
 
@@ -16,7 +20,7 @@ st.title("Representation drift")
 st.markdown(
     "A **plain** net can map its input to a completely new representation at every layer. A **residual** "
     "stage keeps one representation and refines it a little per block, *x*ₗ = *x*ₗ₋₁ + F(*x*ₗ₋₁) — "
-    "\"unrolled iterative estimation\" (Greff et al. 2017). Below: the same depth and width, plain vs "
+    '"unrolled iterative estimation" (Greff et al. 2017). Below: the same depth and width, plain vs '
     "residual, trained and at initialisation, measured on the test images."
 )
 
@@ -24,21 +28,35 @@ DEPTHS = [8, 14, 20, 26, 32, 44, 56]
 EXAMPLES = 500
 
 SOURCES = ["Train here", "Pick stored runs"]
-source = st.segmented_control("Trained nets", SOURCES, default=SOURCES[0], key="source", bind="query-params",
-                              help="Train a matching plain/residual pair here (stored for next time), or "
-                                   "analyse runs already in the run store, e.g. from the Plain vs Residual page.")
+source = st.segmented_control(
+    "Trained nets",
+    SOURCES,
+    default=SOURCES[0],
+    key="source",
+    bind="query-params",
+    help="Train a matching plain/residual pair here (stored for next time), or "
+    "analyse runs already in the run store, e.g. from the Plain vs Residual page.",
+)
 picking = source == SOURCES[1]
 c1, c2, c3, c4, c5 = st.columns([1, 1, 1, 1, 1])
-depth = c1.selectbox("Depth (layers)", DEPTHS, index=DEPTHS.index(20), key="depth", bind="query-params",
-                     disabled=picking)
-width = c2.selectbox("Width (stage-1 channels)", [8, 16, 32], index=1, key="width", bind="query-params",
-                     disabled=picking)
+depth = c1.selectbox(
+    "Depth (layers)", DEPTHS, index=DEPTHS.index(20), key="depth", bind="query-params", disabled=picking
+)
+width = c2.selectbox(
+    "Width (stage-1 channels)", [8, 16, 32], index=1, key="width", bind="query-params", disabled=picking
+)
 epochs = c3.slider("Epochs", 1, 30, 8, key="epochs", bind="query-params", disabled=picking)
-paths = c4.slider("Examples followed", 1, len(drift.EXAMPLE_COLORS), 4, key="paths", bind="query-params")
-preact = c5.toggle("Pre-activation blocks", key="preact", bind="query-params", disabled=picking,
-                   help="BN-ReLU-conv ordering (He et al., Identity mappings): no ReLU after the addition.")
-configs = [RunConfig(net=net, depth=depth, width=width, preact=preact, epochs=epochs, lr=default_lr("digits"))
-           for net in ("plain", "resnet")]  # the Plain vs Residual page's defaults: its runs are reused
+paths = c4.slider("Examples followed", 1, drift.PATHS_MAX, 4, key="paths", bind="query-params")
+preact = c5.toggle(
+    "Pre-activation blocks",
+    key="preact",
+    bind="query-params",
+    disabled=picking,
+    help="BN-ReLU-conv ordering (He et al., Identity mappings): no ReLU after the addition.",
+)
+configs = [
+    RunConfig(net=net, depth=depth, width=width, preact=preact, epochs=epochs) for net in ("plain", "resnet")
+]  # the Plain vs Residual page's defaults: its runs are reused
 
 
 @st.cache_data(max_entries=8, show_spinner="Analysing the stored runs (one forward pass per net)…")
@@ -53,56 +71,22 @@ def initial_reports(config_dicts: tuple[tuple, ...], paths: int) -> list[drift.D
     return drift.analyse_runs([(RunConfig(**dict(c)), None) for c in config_dicts], EXAMPLES, paths)
 
 
-@st.fragment(run_every=0.5)
-def training_panel() -> None:
-    """Trains the pair in half-second chunks, so the progress bar moves and Stop answers at once."""
-    trainer = st.session_state["drift_trainer"]
-    try:
-        done = trainer.advance(max_seconds=0.4)
-    except UserError as exc:
-        del st.session_state["drift_trainer"]
-        show_user_error(exc)
-        return
-    eta = trainer.eta_seconds
-    left = f" · about {format_duration(eta)} left" if eta is not None else ""
-    st.progress(trainer.fraction, text=f"Training {' and '.join(c.label for c in trainer_configs(trainer))}: "
-                                       f"{trainer.fraction:.0%}{left}")
-    if st.button("Stop", key="drift_stop"):
-        del st.session_state["drift_trainer"]
-        st.rerun()
-    if done:
-        store = RunStore()
-        for config, model, history in trainer.results():
-            store.save(config, history, model, comparison="drift")
-        del st.session_state["drift_trainer"]
-        st.rerun()
-
-
-def trainer_configs(trainer: PairedTrainer) -> list[RunConfig]:
-    return [config for config, _, _ in trainer.results()]
-
-
 def pick_stored_runs() -> tuple[int, int]:
     """Two selectboxes over the finished runs of the store: a plain net and a residual one."""
-    runs = [r for r in RunStore().list() if r.status == "finished"]
-    plain = {r.id: r for r in runs if r.config.net == "plain"}
-    residual = {r.id: r for r in runs if r.config.net == "resnet"}
+    runs = RunStore().list(status="finished")
+    plain = [r for r in runs if r.config.net == "plain"]
+    residual = [r for r in runs if r.config.net == "resnet"]
     if not plain or not residual:
-        raise UserError("the run store needs a finished plain run and a finished residual run: "
-                        "train a pair here or on the Plain vs Residual page first")
-
-    def describe(runs):
-        def name(i):
-            error = runs[i].final_test_error
-            return f"#{i} {runs[i].label}, {runs[i].epochs_done} epochs" + (
-                f", test error {error:.1%}" if error is not None else "")
-        return name
+        raise UserError(
+            "the run store needs a finished plain run and a finished residual run: "
+            "train a pair here or on the Plain vs Residual page first"
+        )
 
     left, right = st.columns(2)
-    plain_id = left.selectbox("Plain run", list(plain), format_func=describe(plain), key="plain_run",
-                              bind="query-params")
-    residual_id = right.selectbox("Residual run", list(residual), format_func=describe(residual),
-                                  key="residual_run", bind="query-params")
+    with left:
+        plain_id = run_picker.select("Plain run", plain, key="plain_run")
+    with right:
+        residual_id = run_picker.select("Residual run", residual, key="residual_run")
     return plain_id, residual_id
 
 
@@ -111,57 +95,68 @@ try:
     if pair:
         reports = stored_reports(pair, paths)
         if not picking:
-            st.caption(f"Trained nets: stored runs {pair[0]} and {pair[1]} ({epochs} epoch{'s' if epochs > 1 else ''}"
-                       " on the offline digits); change a setting to analyse another pair.")
+            st.caption(
+                f"Trained nets: stored runs {pair[0]} and {pair[1]} ({epochs} epoch{'s' if epochs > 1 else ''}"
+                " on the offline digits); change a setting to analyse another pair."
+            )
     else:
         reports = initial_reports(tuple(tuple(sorted(c.to_dict().items())) for c in configs), paths)
-        trainer = st.session_state.get("drift_trainer")
-        if trainer is not None and trainer_configs(trainer) != configs:
-            del st.session_state["drift_trainer"]  # the settings changed under a running training
-            trainer = None
-        if trainer is None:
-            estimate = check_config(configs[0], load_dataset(configs[0].dataset, seed=configs[0].seed))
-            left, right = st.columns([1, 3])
-            if left.button("Train the pair", type="primary", key="drift_train"):
-                st.session_state["drift_trainer"] = PairedTrainer(configs)
-                st.rerun()
-            right.info(f"Showing the nets **at initialisation**. Train {configs[0].label} and "
-                       f"{configs[1].label} ({epochs} epochs, {estimate.describe()} each) to compare the "
-                       "trained nets too; the runs are stored and replay instantly next time.")
-        else:
-            training_panel()  # ticks only while a training runs
+        t = training_panel.trainer("drift")
+        if t is not None and [r.config for r in t.runs] != configs:
+            training_panel.discard("drift")  # the settings changed under it
+        estimate = check_config(configs[0], load_dataset(configs[0].dataset, seed=configs[0].seed))
+        st.info(
+            f"Showing the nets **at initialisation**. Train {configs[0].label} and "
+            f"{configs[1].label} ({epochs} epochs, {estimate.describe()} each) to compare the "
+            "trained nets too; the runs are stored and replay instantly next time."
+        )
+        training_panel.controls("drift", configs, start_label="▶ Train the pair")
+        training_panel.live("drift")
 except UserError as exc:
     show_user_error(exc)
     st.stop()
 
 plain_t, res_t = drift.pick(reports, False, True), drift.pick(reports, True, True)
 plain_0, res_0 = drift.pick(reports, False, False), drift.pick(reports, True, False)
-states = [("Trained", plain_t, res_t), ("At initialisation", plain_0, res_0)] if plain_t else \
-    [("At initialisation", plain_0, res_0)]
+states = (
+    [("Trained", plain_t, res_t), ("At initialisation", plain_0, res_0)]
+    if plain_t
+    else [("At initialisation", plain_0, res_0)]
+)
 
 st.subheader("Summary: within a stage, how much does one block change the representation?")
 rows = []
 for r in reports:
     s = r.summary()
     ratio = s.get("mean_branch_ratio")
-    rows.append({"net": r.label, "relative change per block": f"{s['mean_rel_change']:.3f}",
-                 "cosine of consecutive blocks": f"{s['mean_cosine']:.3f}",
-                 "CKA of consecutive blocks": f"{s['mean_consecutive_cka']:.3f}",
-                 "‖F(x)‖ / ‖x‖": "no branch (plain)" if ratio is None else f"{ratio:.3f}"})
+    rows.append(
+        {
+            "net": r.label,
+            "relative change per block": f"{s['mean_rel_change']:.3f}",
+            "cosine of consecutive blocks": f"{s['mean_cosine']:.3f}",
+            "CKA of consecutive blocks": f"{s['mean_consecutive_cka']:.3f}",
+            "‖F(x)‖ / ‖x‖": "no branch (plain)" if ratio is None else f"{ratio:.3f}",
+        }
+    )
 st.dataframe(rows, hide_index=True, width="stretch")
 for title, plain, res in states:
     p, r = plain.summary(), res.summary()
-    st.markdown(f"**{title}:** the residual net changes its representation by "
-                f"**{r['mean_rel_change']:.0%}** per block vs **{p['mean_rel_change']:.0%}** for the plain net; "
-                f"consecutive blocks have cosine similarity **{r['mean_cosine']:.2f}** vs **{p['mean_cosine']:.2f}**.")
+    st.markdown(
+        f"**{title}:** the residual net changes its representation by "
+        f"**{r['mean_rel_change']:.0%}** per block vs **{p['mean_rel_change']:.0%}** for the plain net; "
+        f"consecutive blocks have cosine similarity **{r['mean_cosine']:.2f}** vs **{p['mean_cosine']:.2f}**."
+    )
 
 st.subheader("1 · Per-block change")
-st.caption("Means over the test images. Blocks that change the shape (the first of stages 2 and 3) have no "
-           "relative change: input and output live in different spaces. Solid: trained, dotted: at init.")
-show(drift.change_figure(reports), key="change", name="drift_per_block_change")
+st.caption(
+    "Means over the test images. Blocks that change the shape (the first of stages 2 and 3) have no "
+    "relative change: input and output live in different spaces. Solid: trained, dotted: at init."
+)
+show(drift_figures.change_figure(reports), key="change", name="drift_per_block_change")
 
 st.subheader("2 · Similarity of consecutive layers")
-show(drift.similarity_figure(reports), key="similarity", name="drift_consecutive_cosine")
+show(drift_figures.similarity_figure(reports), key="similarity", name="drift_consecutive_cosine")
+
 
 def show_per_state(figure, name: str) -> None:
     """One tab per state (trained, at initialisation), plain and residual side by side in each."""
@@ -171,21 +166,27 @@ def show_per_state(figure, name: str) -> None:
 
 
 st.subheader("3 · Linear CKA between all pairs of layers")
-st.caption("Linear CKA (Kornblith et al. 2019) between block outputs: 1 = the same representation up to "
-           "rotation and scale. Dashed white lines: stage boundaries. Residual stages stay bright blocks; "
-           "plain nets fade away from the diagonal.")
-show_per_state(drift.cka_figure, "cka")
+st.caption(
+    "Linear CKA (Kornblith et al. 2019) between block outputs: 1 = the same representation up to "
+    "rotation and scale. Dashed white lines: stage boundaries. Residual stages stay bright blocks; "
+    "plain nets fade away from the diagonal."
+)
+show_per_state(drift_figures.cka_figure, "cka")
 
 st.subheader("4 · Trajectories of test images through depth")
-st.caption("Each stage's representations projected onto its first two principal components (fitted on all "
-           "blocks of the stage); the big dot is where the stage starts. Residual: short steps along a path; "
-           "plain: jumps.")
-show_per_state(drift.trajectory_figure, "trajectories")
+st.caption(
+    "Each stage's representations projected onto its first two principal components (fitted on all "
+    "blocks of the stage); the big dot is where the stage starts. Residual: short steps along a path; "
+    "plain: jumps."
+)
+show_per_state(drift_figures.trajectory_figure, "trajectories")
 
 st.subheader("5 · Std of layer responses (He et al. 2016, Fig. 7)")
-st.caption("Std of each 3×3 layer's output after BN, before ReLU and addition (per channel, averaged). "
-           "He et al. found residual responses generally smaller than plain ones after full CIFAR-10 training "
-           "(64k iterations, weight decay on every weight): the branches learn small corrections. After a few "
-           "epochs here the BN scales have barely moved, so expect values near 1; compare the pre-activation "
-           "toggle and longer training.")
-show(drift.std_figure(reports), key="std", name="drift_response_std")
+st.caption(
+    "Std of each 3×3 layer's output after BN, before ReLU and addition (per channel, averaged). "
+    "He et al. found residual responses generally smaller than plain ones after full CIFAR-10 training "
+    "(64k iterations, weight decay on every weight): the branches learn small corrections. After a few "
+    "epochs here the BN scales have barely moved, so expect values near 1; compare the pre-activation "
+    "toggle and longer training."
+)
+show(drift_figures.std_figure(reports), key="std", name="drift_response_std")

@@ -1,4 +1,5 @@
 """Shared fixtures: the app under AppTest, and a real Streamlit server driven by Debian's Chromium."""
+
 from __future__ import annotations
 
 import os
@@ -27,12 +28,29 @@ def app_url(tmp_path_factory):
     """`streamlit run app.py` on a free port, with its own data folder; yields the base URL."""
     port = _free_port()
     env = {**os.environ, "CONVATLAS_HOME": str(tmp_path_factory.mktemp("convatlas-home"))}
-    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")
+    log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")  # noqa: SIM115 (open for the server's life)
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -57,9 +75,18 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         yield b
         b.close()
 
@@ -100,3 +127,25 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def widget_keys(at) -> set[str]:
+    """Keys of every widget (and keyed container) the AppTest run rendered."""
+    keys, stack = set(), [at._tree]
+    while stack:
+        node = stack.pop()
+        key = getattr(node, "key", None)
+        if key and not str(key).startswith("$$"):
+            keys.add(str(key))
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            stack.extend(children.values())
+    return keys
+
+
+def pytest_collection_modifyitems(items):
+    """Markers by folder: `pytest -m "not browser"` is the fast lane."""
+    for item in items:
+        folder = item.path.parent.name
+        if folder in ("unit", "app", "browser"):
+            item.add_marker(getattr(pytest.mark, folder))

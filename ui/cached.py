@@ -1,12 +1,15 @@
 """Cached wrappers around core for the pages: every derived thing is keyed by (arch, input size,
 options[, level]) so switching back and forth re-renders from memory."""
+
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from core import charts, compare, graph, zoo
-from core.profile import Profile, profile
+from core.anatomy import compare, graph
+from core.anatomy.profile import Profile, profile
+from core.figures import architecture as charts
+from core.models import zoo
 
 Options = tuple  # sorted (key, value) pairs: hashable for the cache
 

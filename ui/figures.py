@@ -1,6 +1,7 @@
 """Every plotly figure goes through `show`: the session's plot theme (light, dark, presentation) and
 exports for slides (PNG from the chart's camera button at 3x scale; PNG and SVG downloads rendered
 on click by kaleido with Debian's chromium)."""
+
 from __future__ import annotations
 
 import os
@@ -39,16 +40,27 @@ def show(fig: go.Figure, key: str, name: str | None = None) -> None:
     fig = styled(fig)
     filename = re.sub(r"[^A-Za-z0-9_-]+", "_", name or key).strip("_") or "figure"
     # theme=None: keep the template and projector fonts set above (Streamlit's theme would replace them)
-    st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False, "toImageButtonOptions": {
-        "format": "png", "filename": filename, "scale": 3}})
+    st.plotly_chart(
+        fig,
+        key=key,
+        theme=None,
+        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 3}},
+    )
     if present.presenting():
         return
     with st.popover("Export figure", icon=":material/download:"):
         if not os.path.exists(os.environ.get("BROWSER_PATH", CHROMIUM)):
-            st.caption("PNG and SVG downloads need chromium (installed by `make app` as root); "
-                       "the chart's camera button still saves a PNG.")
+            st.caption(
+                "PNG and SVG downloads need chromium (installed by `make app` as root); "
+                "the chart's camera button still saves a PNG."
+            )
             return
         for fmt in ("png", "svg"):
-            st.download_button(f"{fmt.upper()}", data=lambda fmt=fmt: _export(fig, fmt), file_name=f"{filename}.{fmt}",
-                               mime="image/svg+xml" if fmt == "svg" else "image/png", key=f"{key}-{fmt}",
-                               on_click="ignore")
+            st.download_button(
+                f"{fmt.upper()}",
+                data=lambda fmt=fmt: _export(fig, fmt),
+                file_name=f"{filename}.{fmt}",
+                mime="image/svg+xml" if fmt == "svg" else "image/png",
+                key=f"{key}-{fmt}",
+                on_click="ignore",
+            )

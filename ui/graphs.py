@@ -1,5 +1,6 @@
 """Every graph goes through `show`: drawn in the browser, and exportable as DOT and SVG for slides
 (SVG rendered by Graphviz's dot only when clicked)."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -12,6 +13,7 @@ def show(dot: str, key: str, name: str, **chart_args) -> None:
     if present.presenting():
         return
     with st.popover("Export graph", icon=":material/download:"):
-        st.download_button("SVG", lambda: cached.dot_to_svg(dot), f"{name}.svg", "image/svg+xml",
-                           key=f"{key}-svg", on_click="ignore")
+        st.download_button(
+            "SVG", lambda: cached.dot_to_svg(dot), f"{name}.svg", "image/svg+xml", key=f"{key}-svg", on_click="ignore"
+        )
         st.download_button("DOT", dot, f"{name}.dot", "text/vnd.graphviz", key=f"{key}-dot", on_click="ignore")

@@ -1,4 +1,5 @@
 """Page set-up shared by every page: wide layout, projector-friendly type, lecture mode, one way to show errors."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,12 @@ CSS = (ROOT / "assets" / "style.css").read_text()
 
 
 def setup(title: str, icon: str = "🧭") -> None:
-    st.set_page_config(page_title=f"{title} · ConvAtlas", page_icon=icon, layout="wide",
-                       initial_sidebar_state="collapsed" if present.presenting() else "auto")
+    st.set_page_config(
+        page_title=f"{title} · ConvAtlas",
+        page_icon=icon,
+        layout="wide",
+        initial_sidebar_state="collapsed" if present.presenting() else "auto",
+    )
     present.lecture_sidebar()
     st.markdown(f"<style>{CSS}\n{present.css()}</style>", unsafe_allow_html=True)
 

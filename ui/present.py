@@ -5,6 +5,7 @@ URL parameters (so a prepared link opens exactly that view):
   theme=dark        dark page and plots (default light)
   hide=key1,key2    hide those controls (each widget's container carries the CSS class st-key-<key>)
 """
+
 from __future__ import annotations
 
 import re
@@ -58,10 +59,18 @@ def share_url() -> str:
 
 def lecture_sidebar() -> None:
     with st.sidebar.expander("🎓 Lecture mode", expanded=False):
-        st.toggle("Presentation view", key="present", bind="query-params",
-                  help="Large type for a projector; the link opens in this view.")
+        st.toggle(
+            "Presentation view",
+            key="present",
+            bind="query-params",
+            help="Large type for a projector; the link opens in this view.",
+        )
         st.radio("Theme", ["light", "dark"], key="theme", bind="query-params", horizontal=True)
-        st.text_input("Hide controls (keys, comma-separated)", key="hide", bind="query-params",
-                      help="e.g. depth,width — hidden in the linked view, as in TensorFlow Playground's classroom links.")
+        st.text_input(
+            "Hide controls (keys, comma-separated)",
+            key="hide",
+            bind="query-params",
+            help="e.g. depth,width — hidden in the linked view, as in TensorFlow Playground's classroom links.",
+        )
         st.caption("Link to exactly this view:")
         st.code(share_url(), language=None, wrap_lines=True)

@@ -1,0 +1,154 @@
+"""`python -m core paths ...` and `python -m core drift ...`: the experiments on stored or freshly trained runs."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import fields
+
+import pandas as pd
+
+from core.errors import UserError
+from core.experiments import drift, paths
+from core.training.cli import run_comparison
+from core.training.config import RunConfig
+from core.training.data import load_dataset
+from core.training.engine import train
+from core.training.store import RunStore
+
+
+def _records(table: pd.DataFrame | None) -> list[dict] | None:
+    """DataFrame -> JSON-ready rows (NaN, e.g. a plain net's undeletable block, becomes null)."""
+    if table is None:
+        return None
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in table.astype(object).to_dict("records")
+    ]
+
+
+def _train_for_cli(spec: str, args):
+    """Train `spec` (resnet-56, plain-20, cifar-resnet-110 ...) with the engine, report progress on
+    stderr, keep the run in the store; returns (run_id, config, model)."""
+    name = spec if spec.startswith("cifar-") else f"cifar-{spec}"
+    config = RunConfig.from_arch(
+        name, epochs=args.epochs, final_survival=args.final_survival, dataset=args.dataset, seed=args.seed, lr=args.lr
+    )  # None: the recipe
+
+    def progress(fraction, history):
+        print(f"\rtraining {config.label}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
+
+    model, history = train(config, progress=progress)
+    print(file=sys.stderr)
+    return RunStore().save(config, history, model), config, model
+
+
+def paths_command(args) -> None:
+    """`python -m core paths`: one analysis of a stored or freshly trained run, as text or JSON."""
+    if args.run is not None:
+        run = RunStore().load(args.run)
+        if run.model is None:
+            raise UserError(f"run {args.run} was stored without weights; train it again")
+        run_id, config, model = args.run, run.config, run.model
+    else:
+        run_id, config, model = _train_for_cli(args.train, args)
+    analysis = "gradient" if args.gradient else args.lesion
+    data = load_dataset(config.dataset, seed=config.seed, train_limit=config.train_limit)
+    ks = None
+    if args.k:
+        try:
+            ks = [int(k) for k in args.k.split(",")]
+        except ValueError:
+            raise UserError(f"--k takes whole numbers separated by commas, got {args.k!r}") from None
+    result = paths.analyse(model, data.test_x, data.test_y, analysis, ks, args.samples, args.seed)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run": run_id,
+                    "net": config.label,
+                    "dataset": config.dataset,
+                    **result,
+                    "rows": _records(result["rows"]),
+                    "summary": _records(result["summary"]),
+                }
+            )
+        )
+        return
+    print(
+        f"{config.label} (run {run_id}) on {config.dataset}: {result['blocks']} blocks, "
+        f"intact test error {result['intact_error']:.2%}"
+    )
+    print((result["summary"] if result["summary"] is not None else result["rows"]).to_string(index=False))
+
+
+def parse_spec(spec: str) -> tuple[list[str], dict]:
+    """'depth=20,width=16,preact=true,epochs=4' -> (["cifar-plain-20", "cifar-resnet-20"], overrides).
+
+    Keys are RunConfig fields; values take the type of the field's default. `net=resnet` trains one net;
+    learning rate, epochs and batch size default to the dataset's recipe, as in `python -m core train`.
+    """
+    defaults = RunConfig()  # value types of the fields, after the recipe filled lr, epochs, batch size
+    types = {f.name: type(getattr(defaults, f.name)) for f in fields(RunConfig)}
+    types["train_limit"] = int
+    values = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in types:
+            raise UserError(f"bad training spec item {item!r}: use key=value with keys {', '.join(types)}")
+        kind = types[key]
+        try:
+            if kind is bool:
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError
+                values[key] = value.lower() in ("1", "true", "yes", "on")
+            else:
+                values[key] = kind(value)
+        except ValueError:
+            raise UserError(f"bad value {value!r} for {key} in the training spec (expects {kind.__name__})") from None
+    nets = [values.pop("net")] if "net" in values else ["plain", "resnet"]
+    depth = values.pop("depth", RunConfig.depth)
+    return [f"cifar-{net}-{depth}" for net in nets], values
+
+
+def drift_command(args) -> None:
+    """The `drift` subcommand: analyse stored runs, or train a pair first; print a summary or JSON."""
+    run_ids, spec, examples, followed, as_json = args.run, args.train, args.examples, args.paths, args.json
+    if (run_ids is None) == (spec is None):
+        raise UserError("give either --run RUN_ID [RUN_ID ...] or --train SPEC")
+    drift.check_counts(examples, followed)  # before any training
+    if spec is not None:
+        names, overrides = parse_spec(spec)
+        run_ids = run_comparison(
+            names, save=True, emit=lambda line: print(line, file=sys.stderr, flush=True), **overrides
+        )
+    store = RunStore()
+    loaded = [store.load(run_id) for run_id in run_ids]
+    missing = [r.id for r in loaded if r.model is None]
+    if missing:
+        raise UserError(f"run {missing[0]} was saved without weights: nothing to analyse")
+    reports = drift.analyse_runs([(r.config, r.model) for r in loaded], examples, followed)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "run_ids": run_ids,
+                    "dataset": loaded[0].config.dataset,
+                    "examples": reports[0].examples,
+                    "fidelity": drift.fidelity(reports),
+                    "nets": [r.to_dict() for r in reports],
+                }
+            )
+        )
+        return
+    print(f"{'net':<34} {'rel. change':>11} {'cosine':>7} {'CKA l,l+1':>9} {'‖F(x)‖/‖x‖':>11}")
+    for r in reports:
+        s = r.summary()
+        ratio = f"{s['mean_branch_ratio']:.3f}" if "mean_branch_ratio" in s else "-"
+        print(
+            f"{r.label:<34} {s['mean_rel_change']:>11.3f} {s['mean_cosine']:>7.3f} "
+            f"{s['mean_consecutive_cka']:>9.3f} {ratio:>11}"
+        )
+    print("(means over the blocks that keep their shape, i.e. consecutive layers within a stage)")

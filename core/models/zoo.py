@@ -1,0 +1,437 @@
+"""The architecture zoo: name -> builder + metadata.
+
+Three sources, no downloads (weights are never fetched; accuracies and ops come from the metadata
+that ships inside torchvision):
+- torchvision's classification CNNs (every one of them, so counts can be checked against its figures);
+- timm for what torchvision lacks (Xception, Inception-v4, Inception-ResNet-v2, MobileNet v1,
+  pre-activation ResNet-50) — timm is the best-kept model library of the field;
+- our own teaching nets in `core.models.cifar` and `core.models.paper` (CIFAR plain/residual family, plain-18/34, paper variants).
+
+CIFAR names are parsed, so any depth 6n+2 works: `cifar-plain-N`, `cifar-resnet-N`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from torch import nn
+
+from core.errors import UserError
+
+CIFAR_NAME = re.compile(r"^cifar-(plain|resnet)-(\d+)$")
+CIFAR_LISTED_DEPTHS = (20, 32, 44, 56, 110, 1202)
+CIFAR_OPTIONS = {
+    "width": 16,
+    "in_channels": 3,
+    "num_classes": 10,
+    "preact": False,
+    "shortcut": "A",
+    "final_survival": 1.0,
+}
+
+
+@dataclass(frozen=True)
+class Arch:
+    name: str
+    family: str
+    year: int
+    paper: str
+    description: str
+    input_size: tuple[int, int, int]  # default (C, H, W)
+    builder: Callable[..., nn.Module] = field(repr=False, compare=False)
+    top1: float | None = None  # published ImageNet top-1 accuracy, %
+    top1_source: str | None = None
+    published_gmacs: float | None = None  # torchvision's published GFLOPS figure (which counts MACs)
+    published_params: int | None = None  # torchvision's published parameter count of the model as built
+    options: dict = field(default_factory=dict)  # constructor options and their defaults
+
+    def build(self, **options) -> nn.Module:
+        unknown = set(options) - set(self.options)
+        if unknown:
+            raise UserError(
+                f"{self.name} has no option {', '.join(sorted(unknown))}; options: {', '.join(self.options) or 'none'}"
+            )
+        try:
+            return self.builder(**{**self.options, **options})
+        except (ValueError, TypeError) as exc:  # our constructors explain bad values in one sentence
+            raise UserError(f"{self.name}: {exc}") from None
+
+
+# family -> (year, paper, description) for the families torchvision and timm provide
+FAMILIES = {
+    "AlexNet": (
+        2012,
+        "Krizhevsky et al., ImageNet Classification with Deep CNNs",
+        "Five convs and three big linear layers; the net that started it.",
+    ),
+    "VGG": (
+        2014,
+        "Simonyan & Zisserman, Very Deep Convolutional Networks",
+        "Stacks of 3x3 convs, doubling width as maps halve; expensive (VGG-19: 19.6 G multiply-adds).",
+    ),
+    "Inception": (
+        2014,
+        "Szegedy et al., Going Deeper with Convolutions",
+        "Parallel 1x1 / 3x3 / 5x5 / pool branches, concatenated; 1x1 reductions keep it cheap.",
+    ),
+    "ResNet": (
+        2015,
+        "He et al., Deep Residual Learning for Image Recognition",
+        "Residual blocks: learn F(x) and output F(x) + x, so depth stops hurting.",
+    ),
+    "Plain": (
+        2015,
+        "He et al., Deep Residual Learning for Image Recognition",
+        "The ResNet layout without shortcuts: the paper's baseline that shows the degradation problem.",
+    ),
+    "Pre-activation ResNet": (
+        2016,
+        "He et al., Identity Mappings in Deep Residual Networks",
+        "BN-ReLU-conv ordering: an identity path from input to output.",
+    ),
+    "Wide ResNet": (2016, "Zagoruyko & Komodakis, Wide Residual Networks", "Fewer, wider residual blocks."),
+    "ResNeXt": (
+        2017,
+        "Xie et al., Aggregated Residual Transformations",
+        "Bottleneck blocks with grouped 3x3 convs (cardinality).",
+    ),
+    "DenseNet": (
+        2017,
+        "Huang et al., Densely Connected Convolutional Networks",
+        "Every layer gets all earlier feature maps of its block, concatenated.",
+    ),
+    "Xception": (
+        2017,
+        "Chollet, Xception: Deep Learning with Depthwise Separable Convolutions",
+        "Inception taken to the extreme: depthwise-separable convs with residual links.",
+    ),
+    "MobileNet": (
+        2017,
+        "Howard et al., MobileNets / Sandler et al., MobileNetV2 / Howard et al., MobileNetV3",
+        "Depthwise-separable convs for phones; v2 adds inverted residuals.",
+    ),
+    "SqueezeNet": (2016, "Iandola et al., SqueezeNet", "Fire modules: squeeze with 1x1, expand with 1x1 and 3x3."),
+    "ShuffleNet": (2018, "Ma et al., ShuffleNet V2", "Channel split and shuffle for cheap grouped convs."),
+    "MnasNet": (2019, "Tan et al., MnasNet", "Mobile net found by architecture search."),
+    "EfficientNet": (
+        2019,
+        "Tan & Le, EfficientNet / EfficientNetV2",
+        "Compound scaling of depth, width and resolution.",
+    ),
+    "RegNet": (
+        2020,
+        "Radosavovic et al., Designing Network Design Spaces",
+        "Stage widths from a simple quantised linear rule.",
+    ),
+    "ConvNeXt": (
+        2022,
+        "Liu et al., A ConvNet for the 2020s",
+        "A ResNet modernised towards transformers: 7x7 depthwise, LayerNorm, GELU.",
+    ),
+    "CIFAR ResNet": (
+        2015,
+        "He et al., Deep Residual Learning for Image Recognition (Sec. 4.2)",
+        "6n+2 layers, 16/32/64 filters on 32/16/8 maps.",
+    ),
+}
+
+_TV_FAMILY_PREFIXES = [
+    ("alexnet", "AlexNet"),
+    ("vgg", "VGG"),
+    ("googlenet", "Inception"),
+    ("inception", "Inception"),
+    ("resnext", "ResNeXt"),
+    ("wide_resnet", "Wide ResNet"),
+    ("resnet", "ResNet"),
+    ("densenet", "DenseNet"),
+    ("mobilenet", "MobileNet"),
+    ("squeezenet", "SqueezeNet"),
+    ("shufflenet", "ShuffleNet"),
+    ("mnasnet", "MnasNet"),
+    ("efficientnet", "EfficientNet"),
+    ("regnet", "RegNet"),
+    ("convnext", "ConvNeXt"),
+]
+_TV_NOT_CNN = ("vit_", "swin_", "maxvit_")
+_TV_NO_AUX = {"googlenet", "inception_v3"}  # aux heads off: parameters as built for inference
+_TV_YEARS = {
+    "googlenet": 2014,
+    "inception_v3": 2016,
+    "mobilenet_v2": 2018,
+    "mobilenet_v3_large": 2019,
+    "mobilenet_v3_small": 2019,
+    "efficientnet_v2_s": 2021,
+    "efficientnet_v2_m": 2021,
+    "efficientnet_v2_l": 2021,
+}
+_TV_PAPERS = {
+    "inception_v3": "Szegedy et al., Rethinking the Inception Architecture (Inception v3)",
+    "googlenet": "Szegedy et al., Going Deeper with Convolutions (GoogLeNet, Inception v1)",
+}
+_TV_DESCRIPTIONS = {
+    "googlenet": "torchvision's GoogLeNet; note its '5x5' branch is built as a 3x3 (see googlenet-5x5).",
+    "inception_v3": "Inception v3: factorised 5x5 into two 3x3, n x n into 1 x n then n x 1.",
+    "resnet50": "torchvision's ResNet-50 'v1.5': stride on the 3x3 (4.1 G); the paper's is resnet50-paper.",
+    "resnet101": "torchvision's ResNet-101 'v1.5': stride on the 3x3 (7.8 G); the paper's is resnet101-paper.",
+    "resnet152": "torchvision's ResNet-152 'v1.5': stride on the 3x3 (11.5 G); the paper's is resnet152-paper.",
+    "mobilenet_v2": "MobileNet v2: inverted residual blocks with linear bottlenecks.",
+    "mobilenet_v3_large": "MobileNet v3 large: searched blocks with squeeze-excite and hard-swish.",
+    "mobilenet_v3_small": "MobileNet v3 small: searched blocks with squeeze-excite and hard-swish.",
+}
+
+
+def _tv_family(name: str) -> str:
+    return next(family for prefix, family in _TV_FAMILY_PREFIXES if name.startswith(prefix))
+
+
+def _tv_builder(name: str) -> Callable[..., nn.Module]:
+    import torchvision
+
+    def build(num_classes: int = 1000):
+        kwargs = {"aux_logits": False, "init_weights": False} if name in _TV_NO_AUX else {}
+        return torchvision.models.get_model(name, weights=None, num_classes=num_classes, **kwargs)
+
+    return build
+
+
+def _torchvision_archs() -> list[Arch]:
+    import torchvision
+    from torchvision.models import get_model_weights, list_models
+
+    archs = []
+    for name in list_models(module=torchvision.models):
+        if name.startswith(_TV_NOT_CNN):
+            continue
+        weights = list(get_model_weights(name))[0]  # IMAGENET1K_V1: the original recipe
+        meta = weights.meta
+        crop = weights.transforms.keywords.get("crop_size", 224)
+        family = _tv_family(name)
+        year, paper, description = FAMILIES[family]
+        archs.append(
+            Arch(
+                name=name,
+                family=family,
+                year=_TV_YEARS.get(name, year),
+                paper=_TV_PAPERS.get(name, paper),
+                description=_TV_DESCRIPTIONS.get(name, description),
+                input_size=(3, crop, crop),
+                builder=_tv_builder(name),
+                top1=meta["_metrics"]["ImageNet-1K"]["acc@1"],
+                top1_source=f"torchvision {weights.name}",
+                published_gmacs=meta["_ops"],
+                # torchvision counts the auxiliary heads, which we build switched off
+                published_params=None if name in _TV_NO_AUX else meta["num_params"],
+                options={"num_classes": 1000},
+            )
+        )
+    return archs
+
+
+def _timm_builder(timm_name: str) -> Callable[..., nn.Module]:
+    def build(num_classes: int = 1000):
+        import timm
+
+        return timm.create_model(timm_name, pretrained=False, num_classes=num_classes)
+
+    return build
+
+
+# name, timm name, family, year, paper, description, input, (top-1 %, source)
+_TIMM = [
+    (
+        "xception",
+        "legacy_xception",
+        "Xception",
+        2017,
+        FAMILIES["Xception"][1],
+        "The original Xception: 36 depthwise-separable convs in 14 modules, residual links.",
+        299,
+        (79.0, "Chollet 2017, Table 1"),
+    ),
+    (
+        "inception_v4",
+        "inception_v4",
+        "Inception",
+        2017,
+        "Szegedy et al., Inception-v4, Inception-ResNet and the Impact of Residual Connections",
+        "Inception-v4: uniform Inception-A/B/C modules with reduction blocks.",
+        299,
+        (80.0, "Szegedy et al. 2017, Table 2"),
+    ),
+    (
+        "inception_resnet_v2",
+        "inception_resnet_v2",
+        "Inception",
+        2017,
+        "Szegedy et al., Inception-v4, Inception-ResNet and the Impact of Residual Connections",
+        "Inception-ResNet-v2: Inception modules as residual branches.",
+        299,
+        (80.1, "Szegedy et al. 2017, Table 2"),
+    ),
+    (
+        "mobilenet_v1",
+        "mobilenetv1_100",
+        "MobileNet",
+        2017,
+        "Howard et al., MobileNets: Efficient CNNs for Mobile Vision Applications",
+        "MobileNet v1: a plain stack of depthwise-separable convs (width 1.0).",
+        224,
+        (70.6, "Howard et al. 2017, Table 8"),
+    ),
+    (
+        "preact_resnet50",
+        "resnetv2_50",
+        "Pre-activation ResNet",
+        2016,
+        FAMILIES["Pre-activation ResNet"][1],
+        "ResNet-50 with pre-activation bottlenecks (timm's resnetv2_50).",
+        224,
+        None,
+    ),
+]
+
+
+def _timm_archs() -> list[Arch]:
+    archs = []
+    for name, timm_name, family, year, paper, description, size, top1 in _TIMM:
+        archs.append(
+            Arch(
+                name=name,
+                family=family,
+                year=year,
+                paper=paper,
+                description=description,
+                input_size=(3, size, size),
+                builder=_timm_builder(timm_name),
+                top1=top1[0] if top1 else None,
+                top1_source=top1[1] if top1 else None,
+                options={"num_classes": 1000},
+            )
+        )
+    return archs
+
+
+def _own_archs() -> list[Arch]:
+    from core.models import paper
+
+    resnet_paper = FAMILIES["ResNet"][1]
+    table3 = "He et al. 2016, Table 3 (10-crop)"
+    rows = [
+        (
+            "plain18",
+            paper.plain18,
+            "Plain",
+            "The paper's plain-18: ResNet-18 without shortcuts.",
+            (72.06, "He et al. 2016, Table 2 (10-crop)"),
+        ),
+        (
+            "plain34",
+            paper.plain34,
+            "Plain",
+            "The paper's plain-34: ResNet-34 without shortcuts; trains worse than plain-18.",
+            (71.46, "He et al. 2016, Table 2 (10-crop)"),
+        ),
+        (
+            "resnet50-paper",
+            paper.resnet50_paper,
+            "ResNet",
+            "ResNet-50 as published: stride on the first 1x1 (3.8 G).",
+            (77.15, table3),
+        ),
+        (
+            "resnet101-paper",
+            paper.resnet101_paper,
+            "ResNet",
+            "ResNet-101 as published: stride on the first 1x1 (7.6 G).",
+            (78.25, table3),
+        ),
+        (
+            "resnet152-paper",
+            paper.resnet152_paper,
+            "ResNet",
+            "ResNet-152 as published: stride on the first 1x1 (11.3 G).",
+            (78.57, table3),
+        ),
+        (
+            "googlenet-5x5",
+            paper.googlenet_5x5,
+            "Inception",
+            "GoogLeNet as published, with a real 5x5 branch (torchvision builds a 3x3).",
+            None,
+        ),
+    ]
+    archs = []
+    for name, builder, family, description, top1 in rows:
+        year, paper = FAMILIES[family][:2] if family != "Inception" else (2014, _TV_PAPERS["googlenet"])
+        archs.append(
+            Arch(
+                name=name,
+                family=family,
+                year=year,
+                paper=paper if family != "Plain" else resnet_paper,
+                description=description,
+                input_size=(3, 224, 224),
+                builder=builder,
+                top1=top1[0] if top1 else None,
+                top1_source=top1[1] if top1 else None,
+                options={"num_classes": 1000},
+            )
+        )
+    return archs
+
+
+def _cifar_arch(kind: str, depth: int) -> Arch:
+    from core.models.cifar import DEPTH_RULE, CifarNet, blocks_per_stage, cifar_depth_ok
+
+    if not cifar_depth_ok(depth):
+        raise UserError(f"CIFAR nets have depth {DEPTH_RULE}; {depth} is not of that form")
+    residual = kind == "resnet"
+    year, paper, _ = FAMILIES["CIFAR ResNet"]
+    n = blocks_per_stage(depth)
+    what = "residual" if residual else "plain (no shortcuts)"
+    return Arch(
+        name=f"cifar-{kind}-{depth}",
+        family="CIFAR ResNet" if residual else "CIFAR plain",
+        year=year,
+        paper=paper,
+        description=f"{depth}-layer {what} CIFAR net: 3 stages of {n} blocks.",
+        input_size=(3, 32, 32),
+        options=dict(CIFAR_OPTIONS),
+        builder=lambda **opts: CifarNet(depth=depth, residual=residual, **opts),
+    )
+
+
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, Arch]:
+    archs = _torchvision_archs() + _timm_archs() + _own_archs()
+    archs += [_cifar_arch(kind, d) for kind in ("plain", "resnet") for d in CIFAR_LISTED_DEPTHS]
+    return {a.name: a for a in archs}
+
+
+def names() -> list[str]:
+    """Listed names (CIFAR nets of any other 6n+2 depth are accepted by `get` too)."""
+    return list(_registry())
+
+
+def get(name: str) -> Arch:
+    match = CIFAR_NAME.match(name)
+    if match:  # before the registry: building it imports torchvision and timm (seconds)
+        return _cifar_arch(match[1], int(match[2]))
+    if name in _registry():
+        return _registry()[name]
+    raise UserError(f"unknown architecture {name!r}; `python -m core list` shows the zoo")
+
+
+def build(name: str, **options) -> nn.Module:
+    """A fresh model in eval mode (as built for inference)."""
+    return get(name).build(**options).eval()
+
+
+def families() -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for arch in _registry().values():
+        grouped.setdefault(arch.family, []).append(arch.name)
+    return grouped

@@ -1,1 +1,0 @@
-"""Our own teaching nets (what torchvision does not build as the papers did)."""

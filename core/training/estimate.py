@@ -1,0 +1,134 @@
+"""Before training: refuse impossible settings and estimate time and memory in closed form.
+
+The estimate never builds the model (depth 5000 is fine); `tests/unit/test_train.py` checks its
+MACs and parameters against `core.anatomy.profile` on the real net.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+
+from core.errors import UserError
+from core.models import zoo
+from core.models.cifar import DEPTH_RULE, blocks_per_stage, cifar_depth_ok
+from core.training.config import MAX_DEPTH, MAX_WIDTH, NETS, RunConfig
+from core.training.data import NUM_CLASSES, SHAPES, SIZES, Dataset
+from core.training.device import configure_cpu
+from core.units import format_duration
+
+MAX_SECONDS = 24 * 3600  # refuse work estimated beyond a day on this machine
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float  # training time on this machine (calibrated), all epochs
+    memory_bytes: int  # weights + grads + momentum + activations kept for backward
+    macs_per_image: int  # forward multiply-accumulates
+    params: int
+
+    def describe(self) -> str:
+        return f"about {format_duration(self.seconds)} and {self.memory_bytes / 2**30:.2f} GiB of memory"
+
+
+def _conv_shapes(depth: int, width: int, in_channels: int, size: int):
+    """(in_channels, out_channels, output side) of every 3x3 conv of CifarNet, in forward order."""
+    n = blocks_per_stage(depth)
+    shapes, channels = [(in_channels, width, size)], width
+    for s, out in enumerate((width, 2 * width, 4 * width)):
+        for i in range(n):
+            if s > 0 and i == 0:
+                size = (size + 1) // 2  # stride-2 3x3 conv, padding 1
+            shapes += [(channels, out, size), (out, out, size)]
+            channels = out
+    return shapes
+
+
+@lru_cache(maxsize=1)
+def _machine_macs_per_second() -> float:
+    """Calibrate once: time training steps of plain-20 on the digits' 8x8 images (the page's default
+    scale; bigger images run at a higher rate, so estimates for them err on the long side)."""
+    configure_cpu()
+    model = zoo.build("cifar-plain-20", width=16, in_channels=1, num_classes=10).train()
+    x, y = torch.randn(64, 1, 8, 8), torch.randint(0, 10, (64,))
+    best = math.inf
+    for _ in range(3):  # the first call also sets up kernels; keep the fastest
+        start = time.perf_counter()
+        F.cross_entropy(model(x), y).backward()
+        best = min(best, time.perf_counter() - start)
+    macs = sum(9 * i * o * s * s for i, o, s in _conv_shapes(20, 16, 1, 8)) * 64 * 3  # fwd + 2x bwd
+    return macs / best
+
+
+def estimate(
+    config: RunConfig, shape: tuple[int, int, int], n_train: int, n_test: int, num_classes: int = 10
+) -> Estimate:
+    """Closed-form time and memory of one run, without building the model (depth 5000 is fine)."""
+    convs = _conv_shapes(config.depth, config.width, shape[0], shape[1])
+    macs = sum(9 * i * o * s * s for i, o, s in convs) + 4 * config.width * num_classes
+    params = sum(9 * i * o + 2 * o for i, o, _ in convs) + (4 * config.width + 1) * num_classes
+    # conv, BN and ReLU outputs are kept for the backward pass: ~3 tensors per conv, float32
+    activations = 3 * sum(o * s * s for _, o, s in convs) * min(config.batch_size, n_train) * 4
+    memory = 3 * params * 4 + activations
+    seconds = config.epochs * (3 * macs * n_train + macs * n_test) / _machine_macs_per_second()
+    return Estimate(seconds=seconds, memory_bytes=memory, macs_per_image=macs, params=params)
+
+
+def _available_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 16 * 2**30
+
+
+def check_config(config: RunConfig, data: Dataset | None = None) -> Estimate:
+    """Refuse impossible or absurd settings with one sentence that states the estimated cost.
+    Without `data`, the dataset's known shape and size are used (nothing is loaded)."""
+    if config.dataset not in SHAPES:
+        raise UserError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(SHAPES)}")
+    if config.net not in NETS:
+        raise UserError(f"net must be 'plain' or 'resnet', got {config.net!r}")
+    for name in ("depth", "width", "epochs", "batch_size"):
+        if not isinstance(getattr(config, name), int) or getattr(config, name) < 1:
+            raise UserError(f"{name} must be a positive whole number, got {getattr(config, name)!r}")
+    if not cifar_depth_ok(config.depth):
+        raise UserError(f"depth must be {DEPTH_RULE}, got {config.depth}")
+    for name in ("lr", "momentum", "weight_decay", "final_survival"):
+        if not math.isfinite(getattr(config, name)):
+            raise UserError(f"{name} must be a finite number, got {getattr(config, name)}")
+    if not 0 < config.lr <= 10:
+        raise UserError(f"learning rate must be in (0, 10], got {config.lr:g}")
+    if not 0 < config.final_survival <= 1:
+        raise UserError(f"final_survival must be in (0, 1], got {config.final_survival:g}")
+    if config.shortcut not in ("A", "B"):
+        raise UserError(f"shortcut must be 'A' or 'B', got {config.shortcut!r}")
+    if config.schedule not in ("step", "cosine", "constant"):
+        raise UserError(f"schedule must be 'step', 'cosine' or 'constant', got {config.schedule!r}")
+    if config.warmup not in ("auto", "on", "off"):
+        raise UserError(f"warmup must be 'auto', 'on' or 'off', got {config.warmup!r}")
+    if data is None:
+        n_train, n_test = SIZES[config.dataset]
+        n_train = min(n_train, config.train_limit or n_train)
+        cost = estimate(config, SHAPES[config.dataset], n_train, n_test, NUM_CLASSES)
+    else:
+        cost = estimate(config, data.shape, len(data.train_y), len(data.test_y), data.num_classes)
+    what = f"{config.label} for {config.epochs} epochs on {config.dataset} would need {cost.describe()}"
+    if config.depth > MAX_DEPTH:
+        raise UserError(f"depth {config.depth} is beyond the {MAX_DEPTH}-layer maximum: {what}")
+    if config.width > MAX_WIDTH:
+        raise UserError(f"width {config.width} is beyond the maximum of {MAX_WIDTH}: {what}")
+    if cost.memory_bytes > 0.8 * _available_memory():
+        raise UserError(
+            f"too big for this machine ({_available_memory() / 2**30:.0f} GiB): {what}; "
+            f"lower the batch size, width or depth"
+        )
+    on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
+    if on_cpu and cost.seconds > MAX_SECONDS:  # the estimate is calibrated on the CPU
+        raise UserError(f"too slow for this machine: {what}; lower epochs, depth or width")
+    return cost

@@ -1,0 +1,71 @@
+"""Page "Architecture": AppTest (figures on the page, bad input as a message) and a real browser."""
+
+import json
+
+import pytest
+from conftest import open_page
+
+from core.anatomy.profile import profile
+from core.units import human
+
+
+@pytest.fixture(scope="module")
+def at():
+    return open_page("pages/1_Architecture.py")
+
+
+def metrics(app) -> dict:
+    return {m.label: m.value for m in app.metric}
+
+
+def test_default_view_shows_resnet34(at):
+    shown = metrics(at)
+    assert shown["Parameters"] == "21.8 M" and shown["Multiply-accumulates"] == "3.66 G"
+    assert shown["Depth"] == "34" and shown["Published top-1"] == "73.3 %"
+    assert "digraph" in at.get("graphviz_chart")[0].proto.spec
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(figures) == 3 and all(f["layout"]["font"]["size"] >= 16 for f in figures)
+    stages = at.dataframe[0].value.set_index("stage")
+    assert stages.loc["total", "macs"] == 3_663_761_408 and stages.loc["stage5", "resolution"] == "7x7"
+    layers = at.dataframe[1].value
+    assert list(layers.name) == [l.name for l in profile("resnet34").layers]  # every layer, in network order
+    assert any("plain34" in b.label for b in at.button)  # its plain twin
+
+
+def test_switch_architecture_level_and_size(at):
+    at.selectbox(key="arch").set_value("vgg19").run()
+    assert metrics(at)["Multiply-accumulates"] == "19.6 G" and not at.exception
+    block_dot = at.get("graphviz_chart")[0].proto.spec
+    at.radio(key="level").set_value("stage").run()
+    assert at.get("graphviz_chart")[0].proto.spec != block_dot
+    at.number_input(key="h").set_value(448).run()
+    at.number_input(key="w").set_value(448).run()
+    assert metrics(at)["Input"] == "3×448×448"
+    assert metrics(at)["Multiply-accumulates"] == human(profile("vgg19", (3, 448, 448)).total_macs) == "78.2 G"
+
+
+@pytest.mark.parametrize(
+    "h,message",
+    [(0, "positive"), (-5, "positive"), (100_000, "too large"), (16, "smallest square input it accepts is 32x32")],
+)
+def test_bad_sizes_are_messages_not_tracebacks(at, h, message):
+    at.selectbox(key="arch").set_value("vgg19").run()
+    at.number_input(key="w").set_value(None).run()
+    at.number_input(key="h").set_value(h).run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value
+    at.number_input(key="h").set_value(None).run()
+    assert not at.error
+
+
+def test_cifar_options_and_twin_button(at):
+    at.selectbox(key="arch").set_value("cifar-resnet-20").run()
+    assert metrics(at)["Parameters"] == "270 K"  # the paper's 0.27M at width 16, option A
+    at.radio(key="shortcut").set_value("B").run()
+    with_projections = metrics(at)["Parameters"]
+    at.slider(key="width").set_value(32).run()
+    assert with_projections != "270 K" and metrics(at)["Parameters"] != with_projections
+    at.selectbox(key="arch").set_value("resnet50").run()
+    at.button(key="open-resnet50-paper").click().run()
+    assert at.selectbox(key="arch").value == "resnet50-paper"
+    assert metrics(at)["Multiply-accumulates"] == "3.86 G"

@@ -1,0 +1,96 @@
+"""AppTest of the Ensemble of Paths page: the unraveled view without any run, then the analyses on
+two tiny nets trained with the engine into a temporary run store."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PAGE = "pages/5_Ensemble_of_Paths.py"
+
+
+def open_page(home, monkeypatch) -> AppTest:
+    monkeypatch.setenv("CONVATLAS_HOME", str(home))
+    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=120)
+    return at.run()
+
+
+@pytest.fixture(scope="module")
+def trained_home(tmp_path_factory):
+    """A run store holding ResNet-8 and plain-8, one epoch each on the digits (seconds)."""
+    from core.training.config import RunConfig
+    from core.training.engine import train
+    from core.training.store import RunStore
+
+    home = tmp_path_factory.mktemp("home")
+    store = RunStore(home / "runs.sqlite")
+    for net in ("resnet", "plain"):
+        config = RunConfig(net=net, depth=8, epochs=1)
+        model, history = train(config)
+        store.save(config, history, model)
+    return home
+
+
+def figure(at, title_start: str) -> dict:
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return next(f for f in figures if f["layout"]["title"]["text"].startswith(title_start))
+
+
+def test_unraveled_view_without_runs(tmp_path, monkeypatch):
+    at = open_page(tmp_path, monkeypatch)
+    assert not at.exception
+    stacked, unraveled = (g.proto.spec for g in at.get("graphviz_chart"))
+    assert unraveled.count("-> out") == 8 and stacked.count("style=dashed") == 3  # default n = 3
+    assert any("H_{3}(x_{1} + H_{2}(x_{1}))" in l.value for l in at.latex)
+    lengths = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(lengths["data"][0]["x"]) == 55  # ResNet-110: 54 blocks, lengths 0..54
+    assert any("No trained run yet" in i.value for i in at.info)
+
+    at.slider(key="unravel_n").set_value(5).run()
+    assert at.get("graphviz_chart")[1].proto.spec.count("-> out") == 32
+
+
+def test_analyses_on_stored_runs(trained_home, monkeypatch):
+    at = open_page(trained_home, monkeypatch)
+    assert not at.exception, at.exception
+    assert len(at.multiselect(key="paths_runs").value) == 2
+    single = figure(at, "Delete one block")  # the default analysis
+    bars = [t for t in single["data"] if t["type"] == "bar"]
+    assert len(bars) == 2  # one panel per net
+    fixed = [t for t in single["data"] if t["type"] == "scatter"]
+    assert len(fixed) == 1 and fixed[0]["x"] == [2, 3]  # plain-8's two downsampling layers
+    assert len(bars[0]["y"]) == 3 and all(0 <= e <= 100 for e in bars[0]["y"])
+
+    at.radio(key="paths_analysis").set_value("gradient").run()
+    assert not at.exception
+    gradient = figure(at, "Which paths carry the gradient")
+    assert gradient["data"][0]["x"] == [0, 1, 2, 3]  # ResNet-8: paths of length 0..3
+
+    at.radio(key="paths_analysis").set_value("random").run()
+    sweep = figure(at, "Delete k random blocks")
+    assert sweep["data"][0]["x"][0] == 0 and sweep["data"][0]["x"][-1] == 1  # plain-8 allows only 1
+
+    at.radio(key="paths_analysis").set_value("reorder").run()
+    assert [e.value for e in at.error] == [
+        "these nets have no two blocks of the same shape in one stage to swap; pick deeper nets"
+    ]
+
+
+def test_train_button_starts_the_engine(tmp_path, monkeypatch):
+    at = open_page(tmp_path, monkeypatch)
+    at.selectbox(key="train_res_depth").set_value(8)
+    at.selectbox(key="train_plain_depth").set_value(8)
+    at.number_input(key="train_epochs").set_value(1)
+    at.checkbox(key="train_sd").uncheck()
+    at.button(key="paths_start").click().run()
+    assert not at.exception
+    trainer = at.session_state["paths_trainer"]
+    assert [r.config.label for r in trainer.runs] == ["ResNet-8", "plain-8"]
+    assert trainer.runs[0].config.lr == 0.02  # the rate measured to train these nets on the digits
+    while at.session_state["paths_running"]:  # the fragment's timer does not fire in AppTest: drive it
+        at.run()
+    assert not at.exception
+    assert len(at.multiselect(key="paths_runs").value) == 2

@@ -1,0 +1,75 @@
+"""Lecture scenes: the gallery's links open each scene, and a prepared scene replays from the store."""
+
+import json
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.errors import UserError
+from core.lecture import scenes
+from core.training.config import History
+from core.training.store import RunStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fake_history(error: float) -> History:
+    """A one-epoch history (what the page draws), so the test needs no training."""
+    return History(
+        steps=[{"step": 10, "epoch": 1.0, "loss": 1.0, "error": error, "lr": 0.02}],
+        epochs=[
+            {
+                "epoch": 1,
+                "step": 10,
+                "train_loss": 1.0,
+                "train_error": error,
+                "test_loss": 1.0,
+                "test_error": error,
+                "lr": 0.02,
+                "seconds": 1.0,
+                "images_per_s": 100.0,
+            }
+        ],
+        grad_layers=["stem.0"],
+        grad_norms=[{"step": 0, "epoch": 0.0, "norms": [1.0]}],
+    )
+
+
+def _scene_url(base: str, scene) -> str:
+    return f"{base}/{scene.page.url_path}" + (f"?{urlencode(scene.params, doseq=True)}" if scene.params else "")
+
+
+def test_scenes_cover_the_issue_and_point_at_existing_pages():
+    titles = " | ".join(s.title for s in scenes.SCENES)
+    for needed in (
+        "degradation problem",
+        "120M → 12.4M",
+        "VGG-19 vs plain-34 vs ResNet-34",
+        "Lesion a ResNet",
+        "Representation drift",
+        "Depthwise-separable",
+    ):
+        assert needed in titles
+    assert all((ROOT / s.page.path).exists() and s.caption for s in scenes.SCENES)
+    with pytest.raises(UserError, match="unknown scene"):
+        scenes.get("nope")
+
+
+def test_prepared_degradation_scene_replays_on_the_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
+    scene = scenes.get("degradation")
+    assert len(scenes.missing_runs(scene)) == 4
+    store = RunStore()
+    for config in scene.runs:
+        store.save(config, fake_history(0.5 if config.net == "plain" and config.depth == 56 else 0.1))
+    assert scenes.missing_runs(scene) == [] and store.find(list(scene.runs))
+    assert scenes.prepare("degradation", emit=lambda line: None) == []  # nothing left to train
+    exported = json.loads(store.export_json(list(store.find(list(scene.runs)))))
+    assert [r["config"]["depth"] for r in exported] == [20, 20, 56, 56] and exported[0]["history"]["epochs"]
+
+    at = AppTest.from_file(str(ROOT / "pages" / "4_Plain_vs_Residual.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("stored runs" in info.value for info in at.info)
+    assert at.get("plotly_chart")  # the curves, straight from the store
