@@ -23,9 +23,9 @@ PRESETS = {  # widget key -> value
         pvr_depths=(20, 56),
         pvr_custom_depth=0,
         pvr_width=16,
-        pvr_epochs=8,
+        pvr_epochs=RECIPES["digits"].epochs,
         pvr_lr=RECIPES["digits"].lr,
-        pvr_batch=128,
+        pvr_batch=RECIPES["digits"].batch_size,
         pvr_dataset="digits",
         pvr_preact=False,
         pvr_shortcut="A",
@@ -35,9 +35,9 @@ PRESETS = {  # widget key -> value
         pvr_depths=(20, 56),
         pvr_custom_depth=0,
         pvr_width=16,
-        pvr_epochs=164,
-        pvr_lr=0.1,
-        pvr_batch=128,
+        pvr_epochs=RECIPES["cifar10"].epochs,
+        pvr_lr=RECIPES["cifar10"].lr,
+        pvr_batch=RECIPES["cifar10"].batch_size,
         pvr_dataset="cifar10",
         pvr_preact=False,
         pvr_shortcut="A",
@@ -153,9 +153,6 @@ try:
 except UserError as exc:
     estimates, settings_error = [], exc
 
-running = training_panel.running("pvr")
-
-
 def replay(run_ids: list[int], name: str) -> None:
     store = RunStore()  # histories only: no weights to load, so a replay is instant
     ss.pvr_replay = [(r.config, r.history) for r in (store.load(i, with_model=False) for i in run_ids)]
@@ -244,6 +241,7 @@ elif not training_panel.live("pvr", show_results):
     stored_panel()
 
 # ---------------------------------------------------------------- stored runs
+running = training_panel.running("pvr")
 with st.expander("Stored runs: replay a comparison", expanded=False):
     stored = RunStore().list()
     groups: dict[str, list] = {}

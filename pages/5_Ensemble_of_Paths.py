@@ -5,6 +5,8 @@ import streamlit as st
 from core.errors import UserError
 from core.experiments import paths, unravel
 from core.figures import paths as paths_figures
+from core.models.cifar import blocks_per_stage
+from core.training.config import RECIPES
 from core.training.data import load_dataset
 from core.training.store import RunStore
 from ui import graphs, training_panel
@@ -46,7 +48,7 @@ DEPTHS = [8, 14, 20, 32, 44, 56, 110, 164, 1202]
 depth = st.select_slider(
     "Depth of the CIFAR net (6n+2 layers)", DEPTHS, value=110, key="lengths_depth", bind="query-params"
 )
-blocks = (depth - 2) // 2
+blocks = 3 * blocks_per_stage(depth)
 table = unravel.path_lengths(blocks)
 lo, hi = unravel.central_range(table["length"].tolist(), table["paths"].tolist(), 0.95)
 c1, c2, c3 = st.columns(3)
@@ -92,7 +94,7 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
         "Residual net depth", [8, 14, 20, 32, 44, 56, 110], index=5, key="train_res_depth", bind="query-params"
     )
     plain_depth = b.selectbox("Plain net depth", [8, 14, 20], index=2, key="train_plain_depth", bind="query-params")
-    epochs = c.number_input("Epochs", 1, 50, 8, key="train_epochs", bind="query-params")
+    epochs = c.number_input("Epochs", 1, 50, RECIPES["digits"].epochs, key="train_epochs", bind="query-params")
     stochastic = d.checkbox(
         "Also train the residual net with stochastic depth (p_L = 0.5)",
         value=True,

@@ -7,7 +7,7 @@ import streamlit as st
 from core.errors import UserError
 from core.experiments import drift
 from core.figures import drift as drift_figures
-from core.training.config import RunConfig
+from core.training.config import RECIPES, RunConfig
 from core.training.data import load_dataset
 from core.training.estimate import check_config
 from core.training.store import RunStore
@@ -45,7 +45,7 @@ depth = c1.selectbox(
 width = c2.selectbox(
     "Width (stage-1 channels)", [8, 16, 32], index=1, key="width", bind="query-params", disabled=picking
 )
-epochs = c3.slider("Epochs", 1, 30, 8, key="epochs", bind="query-params", disabled=picking)
+epochs = c3.slider("Epochs", 1, 30, RECIPES["digits"].epochs, key="epochs", bind="query-params", disabled=picking)
 paths = c4.slider("Examples followed", 1, drift.PATHS_MAX, 4, key="paths", bind="query-params")
 preact = c5.toggle(
     "Pre-activation blocks",

@@ -77,14 +77,15 @@ def discard(key: str) -> None:
 
 def controls(key: str, configs: list[RunConfig], disabled: bool = False, start_label: str = "▶ Start") -> list:
     """Start / Stop / Resume in a row; returns the row's columns (a fourth, wide one for a caption)."""
+    # Started here, not in a callback: a callback would get the settings of the run that drew the button.
+    if st.session_state.get(f"{key}_start") and not disabled:
+        start(key, configs)
     t, on = trainer(key), running(key)
     columns = st.columns([1, 1, 1, 3])
     columns[0].button(
         start_label,
         key=f"{key}_start",
         type="primary",
-        on_click=start,
-        args=(key, configs),
         disabled=on or disabled,
         width="stretch",
     )

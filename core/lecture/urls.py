@@ -42,7 +42,8 @@ ARCHITECTURE = Page(
     "Architecture",
     "🏛️",
     "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters.",
-    ("arch", "h", "w", "level", "width", "preact", "shortcut"),
+    ("arch", "h", "w", "level"),
+    later_keys=("width", "preact", "shortcut"),  # CIFAR nets only
 )
 COMPARE = Page(
     "pages/2_Compare.py",
