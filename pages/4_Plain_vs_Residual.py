@@ -153,6 +153,7 @@ try:
 except UserError as exc:
     estimates, settings_error = [], exc
 
+
 def replay(run_ids: list[int], name: str) -> None:
     store = RunStore()  # histories only: no weights to load, so a replay is instant
     ss.pvr_replay = [(r.config, r.history) for r in (store.load(i, with_model=False) for i in run_ids)]
