@@ -15,6 +15,7 @@ st.title("🏛️ Architecture")
 
 DEFAULT_ARCH = "resnet34"
 ALL = "all families"
+MAX_SIDE = 8192  # px: the URL may ask for anything; counting is closed-form, so this is generous
 groups = cached.names_by_family()
 all_names = [name for names in groups.values() for name in names]  # ordered by family
 
@@ -41,6 +42,8 @@ arch = zoo.get(name)
 c, default_h, default_w = arch.input_size
 h = top[2].number_input(
     "Height (px)",
+    min_value=1,
+    max_value=MAX_SIDE,
     value=None,
     step=1,
     placeholder=str(default_h),
@@ -50,6 +53,8 @@ h = top[2].number_input(
 )
 w = top[3].number_input(
     "Width (px)",
+    min_value=1,
+    max_value=MAX_SIDE,
     value=None,
     step=1,
     placeholder=str(default_w),

@@ -8,7 +8,7 @@ from core.errors import UserError
 from core.figures.training import curve_figure, degradation_summary, gradient_flow_figure, summary_rows
 from core.training.config import RECIPES, RunConfig
 from core.training.data import DATASETS
-from core.training.estimate import check_config
+from core.training.estimate import check_comparison
 from core.training.store import RunStore
 from core.units import format_duration
 from ui import training_panel
@@ -148,7 +148,7 @@ common = dict(
 configs = [RunConfig(net=net, depth=d, **common) for d in sorted({shallow, deep}) for net in ("plain", "resnet")]
 
 try:
-    estimates = [check_config(c) for c in configs]
+    estimates = check_comparison(configs)  # the runs train side by side: their memory adds up
     settings_error = None
 except UserError as exc:
     estimates, settings_error = [], exc

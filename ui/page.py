@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import present
+from ui import present, url_guard
 
 ROOT = Path(__file__).resolve().parents[1]
 CSS = (ROOT / "assets" / "style.css").read_text()
@@ -19,6 +19,7 @@ def setup(title: str, icon: str = "🧭") -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if present.presenting() else "auto",
     )
+    url_guard.begin_page()  # before any URL-bound widget: hostile link values are refused in words
     present.lecture_sidebar()
     st.markdown(f"<style>{CSS}\n{present.css()}</style>", unsafe_allow_html=True)
 

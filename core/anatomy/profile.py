@@ -36,7 +36,7 @@ WEIGHTED = ("Conv", "Linear")  # row types that count as a layer of depth
 
 
 class InputTooSmall(Exception):
-    """Raised inside propagation when a feature map would become empty."""
+    """Raised inside propagation when a feature map would become empty, or a 1-pixel map be downsampled."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def _conv_out(size: int, kernel: int, stride: int, padding: int, dilation: int =
     out = (-(-span // stride) if ceil else span // stride) + 1
     if ceil and (out - 1) * stride >= size + padding:  # PyTorch: last window must start inside the input
         out -= 1
-    if out <= 0:
+    if out <= 0 or (stride > 1 and size == 1):  # nothing left to downsample: the net's design no longer applies
         raise InputTooSmall
     return out
 
@@ -786,7 +786,10 @@ def profile(arch: str | nn.Module, input_size=None, **options) -> Profile:
     except InputTooSmall:
         smallest = _smallest_square(structure, c, max(h, w))
         hint = f"the smallest square input it accepts is {smallest}x{smallest}" if smallest else "no input size works"
-        raise UserError(f"{name} cannot take a {h}x{w} input: a feature map would shrink to nothing; {hint}") from None
+        raise UserError(
+            f"{name} cannot take a {h}x{w} input: its feature maps would shrink to a single pixel (or nothing) "
+            f"before its last downsampling; {hint}"
+        ) from None
 
     names = {i: s.name for i, s in enumerate(structure.steps)}
     names[0] = "input"

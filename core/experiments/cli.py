@@ -15,6 +15,7 @@ from core.training.cli import run_comparison
 from core.training.config import RunConfig
 from core.training.data import load_dataset
 from core.training.engine import train
+from core.training.estimate import MAX_SEED
 from core.training.store import RunStore
 
 
@@ -44,8 +45,25 @@ def _train_for_cli(spec: str, args):
     return RunStore().save(config, history, model), config, model
 
 
+def _parse_ks(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        ks = [int(k) for k in text.split(",")]
+    except ValueError:
+        raise UserError(f"--k takes whole numbers separated by commas, got {text!r}") from None
+    if min(ks) < 1:
+        raise UserError(f"--k values must be at least 1, got {min(ks)}")
+    return ks
+
+
 def paths_command(args) -> None:
     """`python -m core paths`: one analysis of a stored or freshly trained run, as text or JSON."""
+    ks = _parse_ks(args.k)  # every option is checked before anything is trained or loaded
+    if not 1 <= args.samples <= 1000:
+        raise UserError(f"--samples must be from 1 to 1000, got {args.samples}")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise UserError(f"--seed must be from 0 to {MAX_SEED:,}, got {args.seed}")
     if args.run is not None:
         run = RunStore().load(args.run)
         if run.model is None:
@@ -55,12 +73,6 @@ def paths_command(args) -> None:
         run_id, config, model = _train_for_cli(args.train, args)
     analysis = "gradient" if args.gradient else args.lesion
     data = load_dataset(config.dataset, seed=config.seed, train_limit=config.train_limit)
-    ks = None
-    if args.k:
-        try:
-            ks = [int(k) for k in args.k.split(",")]
-        except ValueError:
-            raise UserError(f"--k takes whole numbers separated by commas, got {args.k!r}") from None
     result = paths.analyse(model, data.test_x, data.test_y, analysis, ks, args.samples, args.seed)
     if args.json:
         print(

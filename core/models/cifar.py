@@ -16,6 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 DEPTH_RULE = "6n+2 (8, 14, 20, 26, 32, 44, 56, 110, ...)"  # the one statement of the depth rule
+# The deepest CIFAR net of the paper. Building and tracing grows with depth (cifar-resnet-12002: over a
+# minute and gigabytes), so nothing in ConvAtlas builds, counts or trains a deeper one.
+MAX_DEPTH = 1202
 
 
 def cifar_depth_ok(depth: int) -> bool:
@@ -27,6 +30,16 @@ def blocks_per_stage(depth: int) -> int:
     if not cifar_depth_ok(depth):
         raise ValueError(f"depth must be {DEPTH_RULE}, got {depth}")
     return (depth - 2) // 6
+
+
+def cifar_size(depth: int, width: int = 16, in_channels: int = 3, num_classes: int = 10) -> int:
+    """Parameters of CifarNet in closed form (option-A shortcuts, post-activation), without building it."""
+    n = (depth - 2) // 6
+    params, channels = 9 * in_channels * width + 2 * width, width
+    for out in (width, 2 * width, 4 * width):  # first block's first conv takes the previous stage's channels
+        params += 9 * channels * out + 9 * out * out + (n - 1) * 18 * out * out + n * 4 * out
+        channels = out
+    return params + (4 * width + 1) * num_classes
 
 
 def cifar_depths(deepest: int, shallowest: int = 8) -> list[int]:

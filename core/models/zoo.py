@@ -12,6 +12,7 @@ CIFAR names are parsed, so any depth 6n+2 works: `cifar-plain-N`, `cifar-resnet-
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,40 @@ CIFAR_OPTIONS = {
     "shortcut": "A",
     "final_survival": 1.0,
 }
+# What an option may be (beyond the type of its default): (lowest, highest) or the choices
+OPTION_RANGES = {
+    "width": (1, 1024),
+    "in_channels": (1, 1024),
+    "num_classes": (1, 100_000),  # ImageNet-21k, the largest label set in common use, has 21,841
+    "final_survival": (1e-9, 1.0),  # stochastic depth: a survival probability in (0, 1]
+}
+OPTION_CHOICES = {"shortcut": ("A", "B")}
+MAX_PARAMS = 2_000_000_000  # beyond this a net is not built (8 GB of float32 weights when trained)
+
+
+def check_option(arch: str, key: str, value, default):
+    """The option's value, checked against the type of its default and its range; else UserError."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise UserError(f"{arch}: {key} takes true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        kind = "a whole number"
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        kind = "a number"
+    else:
+        ok, kind = isinstance(value, str), "text"
+    low, high = OPTION_RANGES.get(key, (None, None))
+    if ok and low is not None and not low <= value <= high:
+        ok = False
+        kind += " in (0, 1]" if key == "final_survival" else f" from {low:,} to {high:,}"
+    if ok and key in OPTION_CHOICES and value not in OPTION_CHOICES[key]:
+        ok, kind = False, " or ".join(OPTION_CHOICES[key])
+    if not ok:
+        raise UserError(f"{arch}: {key} takes {kind}, got {value!r}")
+    return float(value) if isinstance(default, float) else value
 
 
 @dataclass(frozen=True)
@@ -47,6 +82,7 @@ class Arch:
     published_gmacs: float | None = None  # torchvision's published GFLOPS figure (which counts MACs)
     published_params: int | None = None  # torchvision's published parameter count of the model as built
     options: dict = field(default_factory=dict)  # constructor options and their defaults
+    size: Callable[..., int] | None = field(default=None, repr=False, compare=False)  # params, closed form
 
     def build(self, **options) -> nn.Module:
         unknown = set(options) - set(self.options)
@@ -54,6 +90,14 @@ class Arch:
             raise UserError(
                 f"{self.name} has no option {', '.join(sorted(unknown))}; options: {', '.join(self.options) or 'none'}"
             )
+        options = {k: check_option(self.name, k, v, self.options[k]) for k, v in options.items()}
+        if self.size is not None:  # estimate before building: refuse what would not fit
+            params = self.size(**{**self.options, **options})
+            if params > MAX_PARAMS:
+                raise UserError(
+                    f"{self.name} with these options would have about {params / 1e9:.1f} billion parameters; "
+                    f"ConvAtlas builds nets up to {MAX_PARAMS / 1e9:.0f} billion"
+                )
         try:
             return self.builder(**{**self.options, **options})
         except (ValueError, TypeError) as exc:  # our constructors explain bad values in one sentence
@@ -384,10 +428,16 @@ def _own_archs() -> list[Arch]:
 
 
 def _cifar_arch(kind: str, depth: int) -> Arch:
-    from core.models.cifar import DEPTH_RULE, CifarNet, blocks_per_stage, cifar_depth_ok
+    from core.models.cifar import DEPTH_RULE, MAX_DEPTH, CifarNet, blocks_per_stage, cifar_depth_ok, cifar_size
 
     if not cifar_depth_ok(depth):
         raise UserError(f"CIFAR nets have depth {DEPTH_RULE}; {depth} is not of that form")
+    if depth > MAX_DEPTH:
+        params = cifar_size(depth, **{k: CIFAR_OPTIONS[k] for k in ("width", "in_channels", "num_classes")})
+        raise UserError(
+            f"cifar-{kind}-{depth} would have {depth:,} layers and {params / 1e6:,.1f} M parameters at width "
+            f"{CIFAR_OPTIONS['width']}; ConvAtlas builds CIFAR nets up to {MAX_DEPTH:,} layers (the paper's deepest)"
+        )
     residual = kind == "resnet"
     year, paper, _ = FAMILIES["CIFAR ResNet"]
     n = blocks_per_stage(depth)
@@ -401,6 +451,7 @@ def _cifar_arch(kind: str, depth: int) -> Arch:
         input_size=(3, 32, 32),
         options=dict(CIFAR_OPTIONS),
         builder=lambda **opts: CifarNet(depth=depth, residual=residual, **opts),
+        size=lambda width, in_channels, num_classes, **_: cifar_size(depth, width, in_channels, num_classes),
     )
 
 
@@ -419,6 +470,12 @@ def names() -> list[str]:
 def get(name: str) -> Arch:
     match = CIFAR_NAME.match(name)
     if match:  # before the registry: building it imports torchvision and timm (seconds)
+        if len(match[2]) > 9:  # no int() of a 10,000-digit string; no float of its parameter count
+            from core.models.cifar import MAX_DEPTH
+
+            raise UserError(
+                f"{name[:40]}: ConvAtlas builds CIFAR nets up to {MAX_DEPTH:,} layers (the paper's deepest)"
+            )
         return _cifar_arch(match[1], int(match[2]))
     if name in _registry():
         return _registry()[name]

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from core.errors import UserError
-from core.models import zoo
+from core.models import cifar, zoo
 
 NETS = ("plain", "resnet")
-MAX_DEPTH = 1202  # the deepest CIFAR net of the paper
+MAX_DEPTH = cifar.MAX_DEPTH  # the deepest CIFAR net of the paper
 MAX_WIDTH = 256
 WARMUP_DEPTH = 110  # paper: warm-up for ResNet-110 and deeper
 WARMUP_UNTIL_ERROR = 0.8

@@ -25,7 +25,7 @@ from core.models import zoo
 from core.training.config import WARMUP_DEPTH, WARMUP_UNTIL_ERROR, History, RunConfig
 from core.training.data import NUM_CLASSES, SHAPES, Dataset, load_dataset
 from core.training.device import configure_cpu, resolve_device
-from core.training.estimate import check_config
+from core.training.estimate import check_comparison
 
 
 def build_model(config: RunConfig) -> nn.Module:
@@ -227,8 +227,10 @@ class PairedTrainer:
         first = configs[0]
         if any(c.dataset != first.dataset for c in configs):
             raise UserError("all runs of a comparison must use the same dataset")
+        if check and data is None:  # bad values refused before anything is loaded
+            check_comparison(configs)
         self.data = data or load_dataset(first.dataset, seed=first.seed, train_limit=first.train_limit)
-        self.estimates = [check_config(c, self.data) for c in configs] if check else []
+        self.estimates = check_comparison(configs, self.data) if check else []
         self.device = resolve_device(first.device)
         if self.device.type == "cpu":
             configure_cpu()

@@ -24,6 +24,7 @@ from core.training.device import configure_cpu
 from core.units import format_duration
 
 MAX_SECONDS = 24 * 3600  # refuse work estimated beyond a day on this machine
+MAX_SEED = 2**32 - 1  # what every generator takes (numpy's limit; torch's is larger)
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,32 @@ def estimate(
 
 
 def _available_memory() -> int:
+    """Memory free for new work now (MemAvailable), not the machine's physical total."""
     try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
     except (ValueError, OSError):
-        return 16 * 2**30
+        return 4 * 2**30
+
+
+def check_comparison(configs: list[RunConfig], data: Dataset | None = None) -> list[Estimate]:
+    """check_config of every run, then the whole comparison (its runs train side by side, so their
+    memory adds up) against the memory free now; the message states the total."""
+    estimates = [check_config(c, data) for c in configs]
+    total = sum(e.memory_bytes for e in estimates)
+    free = _available_memory()
+    if len(configs) > 1 and total > 0.8 * free:
+        raise UserError(
+            f"the {len(configs)} runs together would need {total / 2**30:.1f} GiB of memory and "
+            f"{free / 2**30:.1f} GiB is free; lower the batch size, width or depth"
+        )
+    return estimates
 
 
 def check_config(config: RunConfig, data: Dataset | None = None) -> Estimate:
@@ -102,6 +125,14 @@ def check_config(config: RunConfig, data: Dataset | None = None) -> Estimate:
     for name in ("lr", "momentum", "weight_decay", "final_survival"):
         if not math.isfinite(getattr(config, name)):
             raise UserError(f"{name} must be a finite number, got {getattr(config, name)}")
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or not 0 <= config.seed <= MAX_SEED:
+        raise UserError(f"seed must be a whole number from 0 to {MAX_SEED:,}, got {config.seed!r}")
+    if not 0 <= config.momentum < 1:
+        raise UserError(f"momentum must be in [0, 1), got {config.momentum:g}")
+    if not 0 <= config.weight_decay <= 1:
+        raise UserError(f"weight_decay must be in [0, 1], got {config.weight_decay:g}")
+    if config.train_limit is not None and (not isinstance(config.train_limit, int) or config.train_limit < 1):
+        raise UserError(f"train_limit must be a positive whole number (or none), got {config.train_limit!r}")
     if not 0 < config.lr <= 10:
         raise UserError(f"learning rate must be in (0, 10], got {config.lr:g}")
     if not 0 < config.final_survival <= 1:
@@ -125,7 +156,7 @@ def check_config(config: RunConfig, data: Dataset | None = None) -> Estimate:
         raise UserError(f"width {config.width} is beyond the maximum of {MAX_WIDTH}: {what}")
     if cost.memory_bytes > 0.8 * _available_memory():
         raise UserError(
-            f"too big for this machine ({_available_memory() / 2**30:.0f} GiB): {what}; "
+            f"too big for the memory free now ({_available_memory() / 2**30:.1f} GiB): {what}; "
             f"lower the batch size, width or depth"
         )
     on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
