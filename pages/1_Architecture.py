@@ -146,9 +146,8 @@ st.subheader(f"Block graph · {level} level")
 dot = cached.arch_dot(name, input_size, option_key, level)
 stem = f"{name}_{input_size[1]}x{input_size[2]}"
 graphs.show(dot, key="arch-graph", name=f"{stem}_{level}")
-st.download_button(
-    "⬇️ Table (CSV)", result.table().to_csv(index=False), f"{stem}_layers.csv", "text/csv", on_click="ignore"
-)
+tables = cached.arch_tables(name, input_size, option_key)  # shared by every session: read-only
+st.download_button("⬇️ Table (CSV)", tables["csv"], f"{stem}_layers.csv", "text/csv", on_click="ignore")
 
 # --- costs ----------------------------------------------------------------------------------------
 figures = cached.arch_figures(name, input_size, option_key)
@@ -162,7 +161,7 @@ def share(label: str, top: float = 100.0):
 
 with per_stage:
     st.dataframe(
-        compare.stage_summary(result),
+        tables["stages"],
         hide_index=True,
         width="stretch",
         column_config={
@@ -176,10 +175,10 @@ with per_stage:
             "params_pct": share("% of params"),
         },
     )
-    show(figures["stage"], key="fig-stage")
+    show(figures["stage"], key="fig-stage", shared=True)
 
 with per_layer:
-    table = compare.layer_table(result)
+    table = tables["layers"]
     stages = ["all stages"] + list(dict.fromkeys(table.stage))
     chosen = st.selectbox(
         "Stage", stages, key="layer_stage", format_func=lambda s: f"{s} ({result.stage_resolution.get(s, 'all')})"
@@ -203,5 +202,5 @@ with per_layer:
     )
 
 with charts:
-    show(figures["layer"], key="fig-layer")
-    show(figures["cumulative"], key="fig-cumulative")
+    show(figures["layer"], key="fig-layer", shared=True)
+    show(figures["cumulative"], key="fig-cumulative", shared=True)

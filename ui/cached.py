@@ -1,7 +1,16 @@
 """Cached wrappers around core for the pages: every derived thing is keyed by (arch, input size,
-options[, level]) so switching back and forth re-renders from memory."""
+options[, level]) so switching back and forth re-renders from memory, and what every session renders
+identically (the analysis, its tables, the DOT text, the styled figures) is computed once per process.
+
+Every cache is bounded in entries and in bytes (core.memo; `python bench/bench_memory.py` measures a
+server against the ceiling): profiles 64 / 96 MiB, tables 64 / 96 MiB, DOT 128 / 16 MiB, SVG 16 / 32 MiB,
+figures 32 / 96 MiB; core's traced structures 64 / 384 MiB (core.anatomy.profile).
+Values are shared between sessions, not copied: pages treat them as read-only.
+"""
 
 from __future__ import annotations
+
+import pickle
 
 import pandas as pd
 import streamlit as st
@@ -9,9 +18,19 @@ import streamlit as st
 from core.anatomy import compare, graph
 from core.anatomy.profile import Profile, profile
 from core.figures import architecture as charts
+from core.memo import MiB, bounded
 from core.models import zoo
 
 Options = tuple  # sorted (key, value) pairs: hashable for the cache
+
+
+def _pickled(value) -> int:
+    """Bytes of a value as stored (a pickle is a fair, cheap-enough proxy of its size in memory)."""
+    return 2 * len(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _figures_size(figures: dict) -> int:
+    return sum(3 * len(f.to_json()) for f in figures.values())
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -19,30 +38,37 @@ def names_by_family() -> dict[str, list[str]]:
     return zoo.families()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@bounded(max_entries=64, max_bytes=96 * MiB, weigh=_pickled)
 def arch_profile(arch: str, input_size: tuple | None = None, options: Options = ()) -> Profile:
     return profile(arch, input_size, **dict(options))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@bounded(max_entries=64, max_bytes=96 * MiB, weigh=_pickled)
+def arch_tables(arch: str, input_size: tuple | None, options: Options) -> dict:
+    """The Architecture page's tables and CSV download, once per net (not per page open)."""
+    p = arch_profile(arch, input_size, options)
+    return {"stages": compare.stage_summary(p), "layers": compare.layer_table(p), "csv": p.table().to_csv(index=False)}
+
+
+@bounded(max_entries=128, max_bytes=16 * MiB, weigh=len)
 def arch_dot(arch: str, input_size: tuple | None, options: Options, level: str) -> str:
     return graph.to_dot(arch_profile(arch, input_size, options), level=level)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@bounded(max_entries=64, max_bytes=8 * MiB, weigh=len)
 def side_by_side_dot(arch: str, level: str) -> str:
     """For a narrow column: no title line (wider than the drawing, it would shrink it to fit)."""
     return graph.to_dot(arch_profile(arch), level=level, title=False)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@bounded(max_entries=16, max_bytes=32 * MiB, weigh=len)
 def dot_to_svg(dot: str) -> str:
     return graph.to_svg(dot)
 
 
-# Figures are read-only here (ui.figures.show styles a copy), so they are shared rather than unpickled
-# on every rerun (~0.1 s for ResNet-152's).
-@st.cache_resource(max_entries=32, show_spinner=False)
+# Figures are read-only here (ui.figures.show styles a copy, itself cached per theme), so they are
+# shared rather than rebuilt or unpickled on every rerun (~0.1 s for ResNet-152's).
+@bounded(max_entries=32, max_bytes=96 * MiB, weigh=_figures_size)
 def arch_figures(arch: str, input_size: tuple | None, options: Options) -> dict:
     p = arch_profile(arch, input_size, options)
     return {"stage": charts.stage_figure(p), "layer": charts.layer_figure(p), "cumulative": charts.cumulative_figure(p)}

@@ -10,11 +10,27 @@ import re
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.memo import MiB, bounded
 from ui import present
 
 CHROMIUM = "/usr/bin/chromium"
 BASE = dict(font=dict(size=16), title_font=dict(size=20), legend=dict(font=dict(size=15)))
 PRESENTATION = dict(font=dict(size=22), title_font=dict(size=28), legend=dict(font=dict(size=20)))
+
+
+class _Same:
+    """Wraps a figure for a cache key: equal only to itself (the id in the key does the matching)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return id(self.value)
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and other.value is self.value
 
 
 def styled(fig: go.Figure) -> go.Figure:
@@ -31,13 +47,24 @@ def styled(fig: go.Figure) -> go.Figure:
     return fig
 
 
+@bounded(max_entries=64, max_bytes=128 * MiB, weigh=lambda pair: 3 * len(pair[1].to_json()))
+def _styled_shared(fig_id: int, fig: _Same, dark: bool, big: bool) -> tuple:
+    """A shared figure's styled copy, once per theme (styling copies and validates: ~0.5 s for ResNet's).
+    Keyed by the figure's id, and the entry holds the figure, so the id cannot be reused while it lives."""
+    return fig.value, styled(fig.value)
+
+
 def _export(fig: go.Figure, fmt: str) -> bytes:
     os.environ.setdefault("BROWSER_PATH", CHROMIUM)  # kaleido drives the machine's chromium, no download
     return fig.to_image(format=fmt, width=1600, height=900, scale=1 if fmt == "svg" else 2)
 
 
-def show(fig: go.Figure, key: str, name: str | None = None) -> None:
-    fig = styled(fig)
+def show(fig: go.Figure, key: str, name: str | None = None, shared: bool = False) -> None:
+    """`shared`: `fig` is a cached object every session sees (never changed): its styled copy is cached too."""
+    if shared:
+        fig = _styled_shared(id(fig), _Same(fig), present.dark(), present.presenting())[1]
+    else:
+        fig = styled(fig)
     filename = re.sub(r"[^A-Za-z0-9_-]+", "_", name or key).strip("_") or "figure"
     # theme=None: keep the template and projector fonts set above (Streamlit's theme would replace them)
     st.plotly_chart(

@@ -18,6 +18,7 @@ process) and opens the container the warnings go into.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import threading
@@ -188,7 +189,6 @@ def _quote(value) -> str:
 
 def _notify(message: str) -> None:
     area = getattr(_local, "notices", None)
-    try:
+    # inside a fragment rerun writing outside the fragment fails: the message is lost, the page is not
+    with contextlib.suppress(Exception):
         (area or st).warning(message, icon="🔗")
-    except Exception:  # noqa: BLE001 — e.g. inside a fragment rerun: the message is lost, the page is not
-        pass

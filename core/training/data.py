@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import torch
 
 from core.errors import UserError
+from core.memo import MiB, bounded
 
 DATASETS = {  # name -> one line for menus
     "digits": "8x8 handwritten digits (scikit-learn, offline, 1,797 images)",
@@ -72,7 +72,12 @@ def load_dataset(
     return _load(name, int(seed), str(folder), train_limit, download)
 
 
-@lru_cache(maxsize=4)
+def _dataset_bytes(d: Dataset) -> int:
+    return sum(t.numel() * t.element_size() for t in (d.train_x, d.train_y, d.test_x, d.test_y))
+
+
+# CIFAR-10 as float32 is ~720 MiB: one big set at a time, a few small ones beside it
+@bounded(max_entries=4, max_bytes=1024 * MiB, weigh=_dataset_bytes)
 def _load(name: str, seed: int, folder: str, train_limit: int | None, download: bool) -> Dataset:
     if name == "digits":
         train_x, train_y, test_x, test_y = _digits(seed)

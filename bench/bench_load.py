@@ -1,0 +1,155 @@
+"""N simultaneous sessions opening one page, against a real `streamlit run` server: how long each waits,
+how many are served at all, and the server's CPU time per session and its memory.
+
+Each session is a headless Chromium page (one browser, one context per session, opened at once); a
+session is served when the app marks its script run finished ([data-test-script-state=notRunning])
+with the page's graph drawn, and dropped if that does not happen within the timeout or the page shows
+the "connection" error. Server CPU is read from /proc (user+system of the server process) before the
+sessions open and after the last one finished; memory is the server's RSS at the end.
+
+Compare two checkouts in one run (same machine, same minute): the obvious alternative is the code
+before this change, e.g. a worktree of main:
+    python bench/bench_load.py --sessions 20 --tree /work/main --tree .
+Run: python bench/bench_load.py [--sessions 20 50 100] [--page Architecture] [--tree DIR ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Server:
+    def __init__(self, tree: Path):
+        self.port = free_port()
+        self.home = tempfile.mkdtemp(prefix="convatlas-bench-")
+        env = {**os.environ, "CONVATLAS_HOME": self.home, "PYTHONPATH": str(tree)}
+        self.log = open(Path(self.home) / "server.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(self.port),
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=tree, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
+                    return
+            except OSError:
+                time.sleep(0.5)
+        raise SystemExit("server did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
+async def open_session(browser, url: str, timeout_s: float) -> float | None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    page = await context.new_page()
+    start = time.perf_counter()
+    try:
+        await page.goto(url, timeout=timeout_s * 1000)
+        await page.wait_for_selector(
+            "[data-testid='stGraphVizChart'], [data-testid='stAlert']", timeout=timeout_s * 1000
+        )
+        await page.wait_for_selector(
+            "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_s * 1000
+        )
+        return time.perf_counter() - start
+    except Exception:  # noqa: BLE001 — a timeout or a closed connection: not served
+        return None
+    finally:
+        await context.close()
+
+
+async def wave(url: str, sessions: int, timeout_s: float) -> list[float | None]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
+        try:
+            return await asyncio.gather(*(open_session(browser, url, timeout_s) for _ in range(sessions)))
+        finally:
+            await browser.close()
+
+
+def measure(tree: Path, page: str, counts: list[int], timeout_s: float) -> list[str]:
+    server = Server(tree)
+    rows = []
+    try:
+        url = f"{server.url}/{page}"
+        asyncio.run(wave(url, 1, timeout_s))  # warm: imports, zoo registry, the page's analysis cached
+        for n in counts:
+            before = cpu_seconds(server.proc.pid)
+            start = time.perf_counter()
+            times = asyncio.run(wave(url, n, timeout_s))
+            wall = time.perf_counter() - start
+            cpu = cpu_seconds(server.proc.pid) - before
+            served = sorted(t for t in times if t is not None)
+            median = f"{statistics.median(served):6.1f}" if served else "     -"
+            worst = f"{served[-1]:6.1f}" if served else "     -"
+            rows.append(
+                f"{tree.name:<10} {n:>8} {len(served):>6} {median} s {worst} s {cpu / n:8.2f} s "
+                f"{wall:7.1f} s {rss_mib(server.proc.pid):8.0f} MiB"
+            )
+            print(rows[-1], flush=True)
+    finally:
+        server.stop()
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, nargs="+", default=[20])
+    parser.add_argument("--page", default="Architecture")
+    parser.add_argument("--tree", type=Path, action="append", help="checkout to serve (default: this one)")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds a session may wait")
+    args = parser.parse_args()
+    trees = args.tree or [ROOT]
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; page /{args.page}")
+    print(
+        f"{'tree':<10} {'sessions':>8} {'served':>6} {'median':>8} {'worst':>8} {'CPU/sess':>10} {'wall':>9} {'RSS':>12}"
+    )
+    for tree in trees:
+        measure(tree.resolve(), args.page, args.sessions, args.timeout)
+
+
+if __name__ == "__main__":
+    main()
