@@ -14,6 +14,8 @@ import streamlit as st
 from streamlit.logger import set_log_level
 from streamlit.testing.v1 import AppTest
 
+from core import memo
+
 ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 5
 set_log_level("error")  # st.cache_data.clear() outside a server logs every call
@@ -32,6 +34,9 @@ def median_of(at, changes, clear: bool) -> float:
         for change in changes:
             if clear:
                 st.cache_data.clear()
+                for cache in memo.CACHES:  # the page's bounded caches (ui.cached), core's structures excepted
+                    if not cache.name.startswith("core."):
+                        cache.cache_clear()
                 st.cache_resource.clear()  # the figures are shared via cache_resource
             times.append(timed(at, change))
     return statistics.median(times)
