@@ -3,6 +3,8 @@
 import threading
 import time
 
+import pytest
+
 from core import memo
 
 
@@ -66,10 +68,8 @@ def test_exceptions_are_not_cached():
         raise ValueError(k)
 
     for _ in range(2):
-        try:
+        with pytest.raises(ValueError):
             bad(1)
-        except ValueError:
-            pass
     assert calls == [1, 1]
 
 
