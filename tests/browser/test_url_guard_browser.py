@@ -6,7 +6,7 @@ from conftest import assert_no_exception, screenshot, wait_idle
 def test_browser_hostile_link_is_named_not_crashed(app_url, page):
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{app_url}/Architecture?arch=resnet5000&h=inf&w=1e309&level=%3Cb%3Ex%3C/b%3E&present=true&theme=dark")
-    wait_idle(page)
+    wait_idle(page, timeout_ms=240_000)  # a cold server: the zoo and the first net load
     assert_no_exception(page)
     text = page.get_by_test_id("stAlert").all_inner_texts()
     joined = " ".join(text)
