@@ -31,6 +31,7 @@ NOTICE = "Link parameter"  # every warning starts with this (tests look for it)
 _SHOWN = 40  # characters of a hostile value quoted back
 _local = threading.local()  # per script run (each run has its own thread): the notice container
 _installed = False
+_install_lock = threading.Lock()
 
 
 def begin_page() -> None:
@@ -40,6 +41,11 @@ def begin_page() -> None:
 
 
 def install() -> None:
+    with _install_lock:  # sessions start on their own threads: wrap once, never twice
+        _install()
+
+
+def _install() -> None:
     global _installed
     if _installed:
         return
