@@ -24,6 +24,7 @@ DARK_CSS = """
   background-color: #0e1117; color: #fafafa; }
 [data-testid="stAppViewContainer"] p, [data-testid="stAppViewContainer"] h1, [data-testid="stAppViewContainer"] h2,
 [data-testid="stAppViewContainer"] h3, [data-testid="stAppViewContainer"] label, [data-testid="stSidebar"] * { color: #fafafa; }
+[data-testid="stAppViewContainer"] [data-testid="stAlert"] :is(p, li) { color: #31333f; }
 """
 
 

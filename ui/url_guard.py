@@ -7,8 +7,8 @@ shows the default net). `install()` wraps that one method, so every bound widget
 including one added later — is covered without the page doing anything:
 
 - any exception while reading the value clears the parameter (the widget keeps its default);
-- a value refused (unparsable, out of range, unknown option) is named in a warning at the top of the
-  page: which parameter, what it takes, what is shown instead;
+- a value refused (unparsable, out of range, unknown option) is named in one warning at the top of the
+  page (a line per parameter): which parameter, what it takes, what is shown instead;
 - a selection widget whose URL holds the option's short name (`?pvr_dataset=cifar10`, the dataset shown
   as "CIFAR-10 (…)") accepts it, matching names case-insensitively.
 
@@ -37,7 +37,7 @@ _install_lock = threading.Lock()
 def begin_page() -> None:
     """Install the guard (once) and open this run's notice area; call before any bound widget."""
     install()
-    _local.notices = st.container()
+    _local.notices, _local.messages = st.empty(), []
 
 
 def install() -> None:
@@ -194,7 +194,12 @@ def _quote(value) -> str:
 
 
 def _notify(message: str) -> None:
-    area = getattr(_local, "notices", None)
+    """All of a run's refusals in one box (a list), so a bad link costs one box, not a screenful."""
+    area, messages = getattr(_local, "notices", None), getattr(_local, "messages", None)
+    if messages is None:
+        area, messages = st, []
+    messages.append(message)
+    body = messages[0] if len(messages) == 1 else "\n".join(f"- {m}" for m in messages)
     # inside a fragment rerun writing outside the fragment fails: the message is lost, the page is not
     with contextlib.suppress(Exception):
-        (area or st).warning(message, icon="🔗")
+        area.warning(body, icon="🔗")

@@ -75,7 +75,7 @@ def test_hostile_link_values_are_refused_in_words(page, query, tmp_path, monkeyp
     at.query_params.update(query)
     at.run()
     assert not at.exception, f"{page.title} {short(query)}: {at.exception[0].message}"
-    notices = [w.value for w in at.warning if w.value.startswith(NOTICE)]
+    notices = [line.removeprefix("- ") for w in at.warning for line in w.value.splitlines() if NOTICE in line]
     rendered = widget_keys(at)
     for key, asked in query.items():
         if key not in rendered or key not in at.session_state:
