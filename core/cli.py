@@ -142,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scene", help="list lecture scenes, or precompute one scene's training runs")
     p.add_argument("name", nargs="?", help="scene to prepare (omit to list the scenes)")
+    p.add_argument(
+        "--export",
+        metavar="DIR",
+        help="train every scene's runs from the current code and write them to DIR (the app ships "
+        "assets/scene_runs, imported into the run store at start-up)",
+    )
     p.set_defaults(handler="core.lecture.cli:scene_command")
     return parser
 
