@@ -73,7 +73,7 @@ def initial_reports(config_dicts: tuple[tuple, ...], paths: int) -> list[drift.D
 
 def pick_stored_runs() -> tuple[int, int]:
     """Two selectboxes over the finished runs of the store: a plain net and a residual one."""
-    runs = RunStore().list(status="finished")
+    runs = [r for r in RunStore().list(status="finished") if r.has_weights]  # the analysis needs the nets
     plain = [r for r in runs if r.config.net == "plain"]
     residual = [r for r in runs if r.config.net == "resnet"]
     if not plain or not residual:
@@ -91,7 +91,7 @@ def pick_stored_runs() -> tuple[int, int]:
 
 
 try:
-    pair = pick_stored_runs() if picking else RunStore().find(configs)
+    pair = pick_stored_runs() if picking else RunStore().find(configs, with_weights=True)
     if pair:
         reports = stored_reports(pair, paths)
         if not picking:

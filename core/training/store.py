@@ -137,7 +137,7 @@ class RunStore:
         with closing(self._connect()) as db, db:
             if db.execute("SELECT 1 FROM shipped WHERE digest = ?", (digest,)).fetchone():
                 return None
-            have = self.find([config])
+            have = self.find([config], with_weights=weights is not None)
             run_id = None if have else self._insert(db, config, history, weights, "finished", comparison)
             db.execute("INSERT INTO shipped (digest, run_id) VALUES (?, ?)", (digest, run_id or have[0]))
             return run_id
@@ -169,11 +169,12 @@ class RunStore:
             )
         return [r for r in out if status is None or r.status == status]
 
-    def find(self, configs: list[RunConfig]) -> tuple[int, ...] | None:
-        """The newest finished run of each configuration, or None unless every one has one:
-        how a page replays a comparison that was already trained (by a scene, the CLI or another tab)."""
-        runs = self.list()
-        ids = [next((r.id for r in runs if r.config == c and r.status == "finished"), None) for c in configs]
+    def find(self, configs: list[RunConfig], with_weights: bool = False) -> tuple[int, ...] | None:
+        """The newest finished run of each configuration (with weights, if asked), or None unless every
+        one has one: how a page replays a comparison that was already trained (by a scene, the CLI or
+        another tab)."""
+        runs = [r for r in self.list(status="finished") if r.has_weights or not with_weights]
+        ids = [next((r.id for r in runs if r.config == c), None) for c in configs]
         return None if None in ids else tuple(ids)
 
     def load(self, run_id: int, with_model: bool = True) -> Run:

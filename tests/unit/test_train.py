@@ -158,8 +158,11 @@ def test_figures_and_degradation_sentence():
     ]
     assert degradation_summary(runs) == (
         "plain-56 trains worse than plain-20 (60.0% vs 2.0% training error); "
-        "ResNet-56 trains as well as ResNet-20 (1.8% vs 2.0% training error)."
+        "ResNet-56 trains as well as ResNet-20 (1.8% vs 2.0% training error) and tests as well (1.8% vs 2.0% test error)."
     )
+    worse_test = runs[:3] + [(runs[3][0], hist(0.018))]
+    worse_test[3][1].epochs[0]["test_error"] = 0.031
+    assert degradation_summary(worse_test).endswith("and tests worse (3.1% vs 2.0% test error).")
     fig = gradient_flow_figure(runs)
     assert fig.layout.yaxis.type == "log" and len(fig.data) == 8 and fig.layout.annotations[1].text == "after epoch 1"
     assert [t.line.dash for t in curve_figure(runs, "train_error").data] == ["dash", "dash", "solid", "solid"]
