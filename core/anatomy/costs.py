@@ -363,7 +363,9 @@ def separable_ratio(c_out: int, kernel: int) -> float:
 
 
 # 4 ─ basic vs bottleneck residual block ───────────────────────────────────────────────────────────
-def residual_blocks(h: int = 56, w: int = 56, channels: int = 256, mid: int = 64, basic_channels: int = 64) -> Comparison:
+def residual_blocks(
+    h: int = 56, w: int = 56, channels: int = 256, mid: int = 64, basic_channels: int = 64
+) -> Comparison:
     """ResNet's basic block (two 3×3 at `basic_channels`) vs its bottleneck (1×1 reduce from `channels`
     to `mid`, 3×3, 1×1 expand back), each C -> C at its own width, with an identity or a 1×1 projection
     shortcut; every conv is followed by BatchNorm. The defaults are the ResNet paper's Fig. 5: the

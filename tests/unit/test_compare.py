@@ -99,7 +99,9 @@ def test_accuracy_axis_has_one_protocol():
     assert [points.loc[f"resnet{d}-paper", "top1"] for d in (50, 101, 152)] == [75.3, 76.4, 77.0]
     assert points.loc["resnet50-paper", "top1"] < points.loc["resnet50", "top1"]
     assert all("1-crop" in src for src in points.top1_source)
-    assert not points.loc["resnext101_64x4d", "comparable"] and "newer recipe" in points.loc["resnext101_64x4d", "caveat"]
+    assert (
+        not points.loc["resnext101_64x4d", "comparable"] and "newer recipe" in points.loc["resnext101_64x4d", "caveat"]
+    )
     assert points.loc["resnext50_32x4d", "comparable"] and points.loc["resnet18", "comparable"]
     assert points.loc["resnet50", "top1_weights"].endswith("ResNet50_Weights.IMAGENET1K_V1")
     scatter = charts.accuracy_scatter(points.reset_index(), [])

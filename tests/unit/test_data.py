@@ -21,7 +21,12 @@ def _cifar_batch(path, rng, n, protocol):
     (1024 red, 1024 green, 1024 blue values per image) and a list of labels."""
     images = rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)
     labels = [int(v) for v in rng.integers(0, 10, size=n)]
-    entry = {"batch_label": "testing batch", "data": images.reshape(n, 3072), "labels": labels, "filenames": ["x.png"] * n}
+    entry = {
+        "batch_label": "testing batch",
+        "data": images.reshape(n, 3072),
+        "labels": labels,
+        "filenames": ["x.png"] * n,
+    }
     path.write_bytes(pickle.dumps(entry, protocol=protocol))
     return images, labels
 
@@ -42,7 +47,12 @@ def test_cifar10_python_batches_load_offline(cifar_folder):
     d = load_dataset("cifar10", data_dir=root, download=False)
     train_images = np.concatenate([written[n][0] for n in data_module.CIFAR10_TRAIN])  # (N, 3, 32, 32)
     train_labels = sum((written[n][1] for n in data_module.CIFAR10_TRAIN), [])
-    assert d.train_x.shape == (len(train_labels), 3, 32, 32) and d.test_x.shape == (len(written["test_batch"][1]), 3, 32, 32)
+    assert d.train_x.shape == (len(train_labels), 3, 32, 32) and d.test_x.shape == (
+        len(written["test_batch"][1]),
+        3,
+        32,
+        32,
+    )
     assert d.train_y.tolist() == train_labels and d.test_y.tolist() == written["test_batch"][1]
     assert d.augment and d.in_channels == 3 and d.image_size == 32
     # undo the per-channel normalisation: the pixels are the file's, channel planes in place

@@ -33,9 +33,7 @@ def test_single_deletions_barely_matter_or_the_page_says_they_do_not():
 
 def _sweep(means, mins=None, maxs=None):
     ks = list(range(0, 3 * len(means), 3))
-    summary = pd.DataFrame(
-        {"k": ks, "mean": means, "std": 0.0, "min": mins or means, "max": maxs or means}
-    )
+    summary = pd.DataFrame({"k": ks, "mean": means, "std": 0.0, "min": mins or means, "max": maxs or means})
     return {"intact_error": means[0], "rows": None, "summary": summary}
 
 

@@ -67,7 +67,13 @@ def test_fresh_store_gets_every_scene_once(tmp_path, monkeypatch):
 def test_export_then_install_and_a_changed_scene_is_stale(tmp_path, monkeypatch):
     tiny = dict(depth=8, width=4, epochs=1, batch_size=128, train_limit=256)
     scene = scenes.Scene(
-        "tiny", "Tiny", scenes.get("degradation").page, {}, "caption", (RunConfig(net="plain", **tiny),), needs_weights=True
+        "tiny",
+        "Tiny",
+        scenes.get("degradation").page,
+        {},
+        "caption",
+        (RunConfig(net="plain", **tiny),),
+        needs_weights=True,
     )
     curves = dataclasses.replace(scene, key="tiny-curves", runs=(RunConfig(net="resnet", **tiny),), needs_weights=False)
     monkeypatch.setattr(scenes, "SCENES", [scene, curves])

@@ -242,7 +242,12 @@ def test_recipe_is_the_one_source_of_the_optimiser_defaults(monkeypatch):
     changed = dataclasses.replace(r, weight_decay=5e-4, decay_bn=not r.decay_bn, schedule="cosine", warmup="on")
     monkeypatch.setitem(RECIPES, "digits", changed)
     config = RunConfig()
-    assert (config.weight_decay, config.decay_bn, config.schedule, config.warmup) == (5e-4, not r.decay_bn, "cosine", "on")
+    assert (config.weight_decay, config.decay_bn, config.schedule, config.warmup) == (
+        5e-4,
+        not r.decay_bn,
+        "cosine",
+        "on",
+    )
     assert RunConfig(decay_bn=r.decay_bn).decay_bn == r.decay_bn  # an explicit value wins
     # a run stored before the option existed was trained without decay on BatchNorm
     stored = RunConfig(decay_bn=True).to_dict()
@@ -256,7 +261,9 @@ def test_decay_bn_decays_batchnorm_scales_and_nothing_else():
     data = load_dataset("digits")
     lr, wd = 0.1, 0.5  # a big decay, so its share of the first step is plain to see
     runs = {
-        on: LiveRun(RunConfig(net="resnet", depth=8, width=4, lr=lr, weight_decay=wd, decay_bn=on), data, torch.device("cpu"))
+        on: LiveRun(
+            RunConfig(net="resnet", depth=8, width=4, lr=lr, weight_decay=wd, decay_bn=on), data, torch.device("cpu")
+        )
         for on in (False, True)
     }
     before = {on: {k: v.detach().clone() for k, v in r.model.named_parameters()} for on, r in runs.items()}
