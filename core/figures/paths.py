@@ -227,11 +227,16 @@ def single_lesion_summary(results: dict[str, dict]) -> str:
         few = int((cost <= FEW_POINTS).sum())
         worst = rows.loc[cost.idxmax()]
         where = " (a downsampling block)" if worst.downsampling else ""
-        verdict = (
-            "most single deletions barely matter"
-            if few > len(rows) / 2
-            else "most single deletions cost more than a few points — not the small effect Veit et al. report"
-        )
+        if not result.get("residual", True):
+            verdict = (
+                "a plain net breaks, as Veit et al. found"
+                if few <= len(rows) / 2
+                else "most deletions barely matter even in this plain net"
+            )
+        elif few > len(rows) / 2:
+            verdict = "most single deletions barely matter"
+        else:
+            verdict = "most single deletions cost more than a few points — not the small effect Veit et al. report"
         parts.append(
             f"{label} (intact {100 * result['intact_error']:.1f}% test error): {few} of {len(rows)} deletions cost "
             f"at most {FEW_POINTS:g} points (median +{cost.median():.1f}); the worst, {worst.block}{where}, "

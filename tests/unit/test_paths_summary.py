@@ -29,6 +29,8 @@ def test_single_deletions_barely_matter_or_the_page_says_they_do_not():
     harsh = single_lesion_summary({"ResNet-56": _single([0.71, 0.31, 0.05, 0.20])})
     assert "1 of 4 deletions" in harsh and "not the small effect Veit et al. report" in harsh
     assert "worst, stage1.0, gives 71%" in harsh
+    plain = {**_single([0.71, 0.81, 0.9, 0.6]), "residual": False}
+    assert "a plain net breaks, as Veit et al. found" in single_lesion_summary({"plain-20": plain})
 
 
 def _sweep(means, mins=None, maxs=None):
