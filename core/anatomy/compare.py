@@ -102,7 +102,7 @@ def left_off(names: list[str] | None = None) -> list[tuple[str, str]]:
     out = []
     for a in _with_accuracy(names):
         if a.top1_crops != 1:
-            out.append((a.name, f"{a.top1_crops}-crop figure only ({a.top1_source})"))
+            out.append((a.name, f"{a.top1_crops}-crop figure only"))
         elif a.top1_extra_data:
             out.append((a.name, a.top1_caveat or "trained on extra data"))
     return out
