@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core.lecture import urls  # the registry only: no torch import
-from ui.page import setup
+from ui.page import install_scene_runs, setup
 
-setup("ConvAtlas", "🧭")
+setup("ConvAtlas", "🧭", scene_runs=False)  # the cards first; scene runs below
 st.title("🧭 ConvAtlas")
 st.markdown(
     "An interactive explorer of deep CNN architectures — ResNet, Inception, Xception, VGG, MobileNet "
@@ -20,10 +20,13 @@ for i, page in enumerate(urls.PAGES):
 
 st.header("Scenes for a lecture")
 st.caption(
-    "Each opens a page set up for one point of the lecture. Scenes that train are precomputed with "
-    "`python -m core scene NAME` and then replay at once; presentation view is in the sidebar's Lecture mode."
+    "Each opens a page set up for one point of the lecture. The runs of the scenes that train ship with "
+    "the app and replay at once (`python -m core scene NAME` trains any that are missing); presentation "
+    "view is in the sidebar's Lecture mode."
 )
 from core.lecture import scenes  # noqa: E402  (after the cards: the landing page shows before torch loads)
+
+install_scene_runs()
 
 columns = st.columns(3)
 for i, scene in enumerate(scenes.SCENES):

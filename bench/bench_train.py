@@ -45,7 +45,10 @@ def hand_run(config: RunConfig, data: Dataset) -> float:
     decay = [p for p in model.parameters() if p.ndim > 1]
     rest = [p for p in model.parameters() if p.ndim <= 1]
     opt = torch.optim.SGD(
-        [{"params": decay, "weight_decay": config.weight_decay}, {"params": rest, "weight_decay": 0.0}],
+        [
+            {"params": decay, "weight_decay": config.weight_decay},
+            {"params": rest, "weight_decay": config.weight_decay if config.decay_bn else 0.0},
+        ],
         lr=config.lr,
         momentum=config.momentum,
     )

@@ -81,11 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument(
         "--warmup",
-        default="auto",
+        default=None,
         choices=("auto", "on", "off"),
-        help="lr/10 until training error < 80%% (auto: depth >= 110, as in the paper)",
+        help="lr/10 until training error < 80%% (auto: depth >= 110, as in the paper; default: the recipe)",
     )
-    p.add_argument("--schedule", default="step", choices=("step", "cosine", "constant"))
+    p.add_argument(
+        "--schedule", default=None, choices=("step", "cosine", "constant"), help="default: the dataset's recipe"
+    )
+    p.add_argument("--weight-decay", type=float, default=None, help="default: the dataset's recipe (1e-4)")
+    p.add_argument(
+        "--decay-bn",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="weight decay on BatchNorm scales/shifts and biases too, as in the paper (default: the recipe)",
+    )
     p.add_argument("--train-limit", type=int, default=None, help="train on a subset of this many images")
     p.add_argument("--save", action="store_true", help="keep the runs in the run store")
     p.add_argument("--json", action="store_true", help="one JSON object per run per epoch")
@@ -133,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scene", help="list lecture scenes, or precompute one scene's training runs")
     p.add_argument("name", nargs="?", help="scene to prepare (omit to list the scenes)")
+    p.add_argument(
+        "--export",
+        metavar="DIR",
+        help="train every scene's runs from the current code and write them to DIR (the app ships "
+        "assets/scene_runs, imported into the run store at start-up)",
+    )
     p.set_defaults(handler="core.lecture.cli:scene_command")
     return parser
 

@@ -101,7 +101,12 @@ if "scatter_counted" not in st.session_state:  # first visit: trace the few nets
     st.session_state.scatter_counted = True
 points = cached.accuracy_points()
 show(cached.accuracy_figure(tuple(names)), key="fig-scatter")
+marked = int((~points.comparable).sum())
+left = "; ".join(f"{name} ({why})" for name, why in compare.left_off())
 st.caption(
-    f"{len(points)} models with a published ImageNet top-1 (torchvision's weights metadata or the "
-    "papers' tables; the ResNet paper's figures are 10-crop). Click a family in the legend to hide it."
+    f"{len(points)} models, one protocol: single-crop ImageNet top-1 of weights trained on ImageNet-1k "
+    "(torchvision's weights metadata, the papers' 1-crop tables, the ResNet authors' repository for the "
+    f"paper's ResNet-50/101/152). {marked} open diamonds: weights from torchvision's newer training recipe, "
+    f"not comparable with the rest (hover for the weights). Left off: {left}. "
+    "Click a family in the legend to hide it."
 )

@@ -159,15 +159,16 @@ with tabs[2]:
 with tabs[3]:
     st.subheader("Basic vs bottleneck residual block, identity vs projection shortcut")
     st.caption(
-        "Both blocks take C channels in and give C out (ResNet-34 style basic block vs ResNet-50 style "
-        "bottleneck). Defaults: ResNet-50's conv2_x, 56×56 with 256 channels and 64 inside the bottleneck."
+        "Each block takes its channels in and gives as many out. Defaults: the ResNet paper's Fig. 5 at 56×56 — "
+        "ResNet-34's basic block at 64 channels beside ResNet-50's bottleneck at 256 channels with 64 inside."
     )
-    size, channels, mid = row(
+    size, basic_channels, channels, mid = row(
         partial(slider, "H = W", "rb_size", 1, 112, 56),
-        partial(slider, "channels C in and out", "rb_c", 16, 2048, 256, 16),
+        partial(slider, "basic block channels", "rb_basic_c", 16, 2048, 64, 16),
+        partial(slider, "bottleneck channels in and out", "rb_c", 16, 2048, 256, 16),
         partial(slider, "bottleneck width", "rb_mid", 4, 1024, 64, 4),
     )
-    show("residual", costs.residual_blocks, size, size, channels, mid)
+    show("residual", costs.residual_blocks, size, size, channels, mid, basic_channels)
 
 with tabs[4]:
     st.subheader("Inception module builder")

@@ -54,8 +54,9 @@ def apply_preset(name: str) -> None:
 st.title("Plain vs Residual")
 st.markdown(
     "Train a **plain** net and a **residual** net of the same depths side by side — same data, same "
-    "batch order, same initial weights. The deeper plain net ends with a *higher training error* than the "
-    "shallower one (the **degradation problem** — not overfitting); with skip connections, depth helps again. "
+    "batch order, same initial weights. In He et al. 2016 (Fig. 6) the deeper plain net ends with a *higher "
+    "training error* than the shallower one (the **degradation problem** — not overfitting), and with skip "
+    "connections the deeper net trains at least as well. The line above the curves says what these runs show. "
     "Plain nets are **dashed**, residual nets **solid**, one colour per depth."
 )
 

@@ -6,7 +6,7 @@ from core.errors import UserError
 from core.experiments import paths, unravel
 from core.figures import paths as paths_figures
 from core.models.cifar import blocks_per_stage
-from core.training.config import RECIPES
+from core.training.config import RECIPES, RunConfig
 from core.training.data import load_dataset
 from core.training.store import RunStore
 from ui import graphs, training_panel
@@ -66,7 +66,7 @@ st.header("3 · Trained nets: lesions and gradients")
 
 
 def training_rows():
-    return RunStore().list(status="finished")
+    return [r for r in RunStore().list(status="finished") if r.has_weights]  # lesions need the nets
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -82,13 +82,18 @@ def run_analysis(run_id: int, analysis: str, ks: tuple[int, ...] | None, samples
 
 with st.expander("Train nets for this page", expanded=not training_rows()):
     st.markdown(
-        "Trains a residual net and the **deepest plain net that still trains** on the 8×8 digits, with "
-        "the same seed, and keeps them in the run store (runs from the *Plain vs Residual* page appear "
-        "here too). **Why not plain-56?** Measured here with these settings (8 epochs), plain-56 ends at "
-        "84% test error — near the 90% of chance (the degradation problem) — while plain-20 reaches 3.6% "
-        "and ResNet-56 1.7%. Lesioning a net that never learned shows nothing: every deletion is already "
-        "at chance."
+        "Trains a residual net and a plain net that trains well, with the same seed, and keeps them in "
+        "the run store (runs from the *Plain vs Residual* page appear here too). **Why a shallower plain "
+        "net?** A plain net the depth of the ResNet trains far worse (the degradation problem), and "
+        "lesioning a net that never learned shows nothing: its error is high before any deletion."
     )
+    deep_plain = RunStore().find([RunConfig(net="plain", depth=56, epochs=int(RECIPES["digits"].epochs))])
+    if deep_plain:  # the stored run's own numbers
+        info = next(r for r in RunStore().list() if r.id == deep_plain[0])
+        st.caption(
+            f"Stored run #{info.id}: {info.label} ended at {info.final_train_error:.0%} training and "
+            f"{info.final_test_error:.0%} test error after {info.epochs_done} epochs on the {info.config.dataset}."
+        )
     a, b, c, d = st.columns(4)
     res_depth = a.selectbox(
         "Residual net depth", [8, 14, 20, 32, 44, 56, 110], index=5, key="train_res_depth", bind="query-params"
@@ -191,10 +196,12 @@ try:
         with st.spinner("Deleting each block in turn…"):
             results = {labels[i]: run_analysis(i, "single", None, 1, 0) for i in selected}
         show(paths_figures.single_lesion_figure(results), key="paths_single", name="delete_one_block")
+        st.markdown(paths_figures.single_lesion_summary(results))
         st.caption(
             "A residual block deleted leaves its shortcut, so the other paths still reach the output; "
             "a plain layer deleted breaks the only path. Plain downsampling layers cannot be deleted at "
-            "all (nothing else has the right shape)."
+            "all (nothing else has the right shape). Veit et al. (Fig. 3) found that single deletions "
+            "barely matter except at downsampling blocks."
         )
     elif analysis == "random":
         most = min(
@@ -210,7 +217,11 @@ try:
             key="paths_random",
             name="delete_k_blocks",
         )
-        st.caption("Error grows smoothly with the number of deleted blocks, like an ensemble losing members.")
+        st.markdown(paths_figures.sweep_summary(results, "deleted blocks"))
+        st.caption(
+            "Veit et al. (Fig. 5) found the error rising smoothly with the number of deleted blocks, like an "
+            "ensemble losing members; the sentence above says whether these runs show it."
+        )
     else:
         most = min(
             paths.sweep_limits(by_id[i].config.net == "resnet", by_id[i].config.depth)["reorder"] for i in selected
@@ -229,6 +240,10 @@ try:
             key="paths_reorder",
             name="reorder_blocks",
         )
-        st.caption("Pairs are drawn within a stage (same shape). Residual nets tolerate reordering well.")
+        st.markdown(paths_figures.sweep_summary(results, "swapped pairs"))
+        st.caption(
+            "Pairs are drawn within a stage (same shape). Veit et al. (Fig. 5) found the error of a ResNet "
+            "rising smoothly with the number of swaps; the sentence above gives these runs' numbers."
+        )
 except UserError as exc:
     show_user_error(exc)

@@ -73,7 +73,7 @@ def initial_reports(config_dicts: tuple[tuple, ...], paths: int) -> list[drift.D
 
 def pick_stored_runs() -> tuple[int, int]:
     """Two selectboxes over the finished runs of the store: a plain net and a residual one."""
-    runs = RunStore().list(status="finished")
+    runs = [r for r in RunStore().list(status="finished") if r.has_weights]  # the analysis needs the nets
     plain = [r for r in runs if r.config.net == "plain"]
     residual = [r for r in runs if r.config.net == "resnet"]
     if not plain or not residual:
@@ -91,7 +91,7 @@ def pick_stored_runs() -> tuple[int, int]:
 
 
 try:
-    pair = pick_stored_runs() if picking else RunStore().find(configs)
+    pair = pick_stored_runs() if picking else RunStore().find(configs, with_weights=True)
     if pair:
         reports = stored_reports(pair, paths)
         if not picking:
@@ -185,8 +185,11 @@ st.subheader("5 · Std of layer responses (He et al. 2016, Fig. 7)")
 st.caption(
     "Std of each 3×3 layer's output after BN, before ReLU and addition (per channel, averaged). "
     "He et al. found residual responses generally smaller than plain ones after full CIFAR-10 training "
-    "(64k iterations, weight decay on every weight): the branches learn small corrections. After a few "
-    "epochs here the BN scales have barely moved, so expect values near 1; compare the pre-activation "
-    "toggle and longer training."
+    "(64k iterations, weight decay on every weight, BatchNorm scales included): the branches learn small "
+    "corrections. Here BN scales are decayed only where the recipe says so (`decay_bn`); the sentence below "
+    "the chart gives these nets' own numbers."
 )
 show(drift_figures.std_figure(reports), key="std", name="drift_response_std")
+std_sentence = drift_figures.std_summary(reports)
+if std_sentence:
+    st.markdown(std_sentence)

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests start from an empty run store unless they ask for the scene runs that ship with the app
+# (tests/unit/test_scene_runs.py, tests/app/test_scenes_page.py set this to assets/scene_runs).
+os.environ.setdefault("CONVATLAS_SCENE_RUNS", "off")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -12,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CSS = (ROOT / "assets" / "style.css").read_text()
 
 
-def setup(title: str, icon: str = "🧭") -> None:
+def setup(title: str, icon: str = "🧭", scene_runs: bool = True) -> None:
+    """`scene_runs`: import the shipped scene runs into the run store first (the landing page does it
+    itself, after its cards, so they show before torch loads)."""
     st.set_page_config(
         page_title=f"{title} · ConvAtlas",
         page_icon=icon,
@@ -22,6 +25,22 @@ def setup(title: str, icon: str = "🧭") -> None:
     url_guard.begin_page()  # before any URL-bound widget: hostile link values are refused in words
     present.lecture_sidebar()
     st.markdown(f"<style>{CSS}\n{present.css()}</style>", unsafe_allow_html=True)
+    if scene_runs:
+        install_scene_runs()
+
+
+def install_scene_runs() -> None:
+    """The scene runs that ship with the app, in the run store: once per process and store."""
+    from core.training.data import convatlas_home  # here: the landing page calls setup before torch loads
+
+    _install(str(convatlas_home()), os.environ.get("CONVATLAS_SCENE_RUNS"))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the lecture scenes' runs…")
+def _install(home: str, folder_setting: str | None) -> tuple[int, ...]:
+    from core.lecture import scenes
+
+    return tuple(scenes.install_shipped())
 
 
 def show_user_error(exc: Exception) -> None:

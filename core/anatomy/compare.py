@@ -92,20 +92,38 @@ def _with_accuracy(names: list[str] | None) -> list[zoo.Arch]:
     return [a for a in archs if a.top1 is not None]
 
 
+def _plotted(names: list[str] | None) -> list[zoo.Arch]:
+    """One protocol on the accuracy axis: 1-crop top-1 of weights trained on ImageNet-1k."""
+    return [a for a in _with_accuracy(names) if a.top1_crops == 1 and not a.top1_extra_data]
+
+
+def left_off(names: list[str] | None = None) -> list[tuple[str, str]]:
+    """Models with a published accuracy that the scatter leaves off, each with the reason."""
+    out = []
+    for a in _with_accuracy(names):
+        if a.top1_crops != 1:
+            out.append((a.name, f"{a.top1_crops}-crop figure only"))
+        elif a.top1_extra_data:
+            out.append((a.name, a.top1_caveat or "trained on extra data"))
+    return out
+
+
 def unpublished(names: list[str] | None = None) -> list[str]:
-    """Models with a published accuracy but no published MACs/params: `accuracy_points` profiles these
+    """Plotted models without published MACs/params: `accuracy_points` profiles these
     (timm's, our paper variants, the ones torchvision counts with aux heads)."""
-    return [a.name for a in _with_accuracy(names) if a.published_gmacs is None or a.published_params is None]
+    return [a.name for a in _plotted(names) if a.published_gmacs is None or a.published_params is None]
 
 
 def accuracy_points(names: list[str] | None = None) -> pd.DataFrame:
-    """Published ImageNet top-1 against MACs and params for every zoo model that has an accuracy.
+    """Published ImageNet top-1 against MACs and params, one protocol per axis: 1-crop top-1 of
+    weights trained on ImageNet-1k (10-crop figures and extra-data weights are `left_off`), and
+    `comparable` False where the weights come from a newer training recipe (`caveat` says which).
 
     torchvision's published figures equal our counts (tests/test_profile.py checks it), so only the
     `unpublished` models are profiled — a few seconds of tracing instead of twenty."""
     to_profile = set(unpublished(names))
     rows = []
-    for arch in _with_accuracy(names):
+    for arch in _plotted(names):
         if arch.name in to_profile:
             result = profile(arch.name)
             macs, params, counted = result.total_macs, result.total_params, "profiled"
@@ -117,6 +135,9 @@ def accuracy_points(names: list[str] | None = None) -> pd.DataFrame:
                 "family": arch.family,
                 "top1": arch.top1,
                 "top1_source": arch.top1_source,
+                "top1_weights": arch.top1_weights,
+                "comparable": arch.top1_caveat is None,
+                "caveat": arch.top1_caveat or "",
                 "gmacs": macs / 1e9,
                 "mparams": params / 1e6,
                 "counted": counted,

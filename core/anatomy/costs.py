@@ -363,20 +363,26 @@ def separable_ratio(c_out: int, kernel: int) -> float:
 
 
 # 4 ─ basic vs bottleneck residual block ───────────────────────────────────────────────────────────
-def residual_blocks(h: int = 56, w: int = 56, channels: int = 256, mid: int = 64) -> Comparison:
-    """ResNet's basic block (two 3×3) vs its bottleneck (1×1 reduce, 3×3, 1×1 expand), both C -> C,
-    each with an identity or a 1×1 projection shortcut; every conv is followed by BatchNorm."""
-    c, bn = channels, {"batchnorm": True}
-    basic = [same_conv(c, h, w, c, 3, name="3×3 conv 1", **bn), same_conv(c, h, w, c, 3, name="3×3 conv 2", **bn)]
+def residual_blocks(
+    h: int = 56, w: int = 56, channels: int = 256, mid: int = 64, basic_channels: int = 64
+) -> Comparison:
+    """ResNet's basic block (two 3×3 at `basic_channels`) vs its bottleneck (1×1 reduce from `channels`
+    to `mid`, 3×3, 1×1 expand back), each C -> C at its own width, with an identity or a 1×1 projection
+    shortcut; every conv is followed by BatchNorm. The defaults are the ResNet paper's Fig. 5: the
+    basic block of ResNet-34's conv2_x (64 channels) beside the bottleneck of ResNet-50's (256, 64
+    inside), both at 56×56 — "similar time complexity", which is why the bottleneck buys depth."""
+    c, b, bn = channels, basic_channels, {"batchnorm": True}
+    basic = [same_conv(b, h, w, b, 3, name="3×3 conv 1", **bn), same_conv(b, h, w, b, 3, name="3×3 conv 2", **bn)]
     bottleneck = [
         same_conv(c, h, w, mid, 1, name="1×1 reduce", **bn),
         same_conv(mid, h, w, mid, 3, name="3×3 conv", **bn),
         same_conv(mid, h, w, c, 1, name="1×1 expand", **bn),
     ]
+    basic_projection = same_conv(b, h, w, b, 1, name="1×1 projection shortcut", **bn)
     projection = same_conv(c, h, w, c, 1, name="1×1 projection shortcut", **bn)
     designs = (
-        Design("Basic + identity", tuple(basic), c),
-        Design("Basic + projection", (*basic, projection), c),
+        Design("Basic + identity", tuple(basic), b),
+        Design("Basic + projection", (*basic, basic_projection), b),
         Design("Bottleneck + identity", tuple(bottleneck), c),
         Design("Bottleneck + projection", (*bottleneck, projection), c),
     )
@@ -384,25 +390,36 @@ def residual_blocks(h: int = 56, w: int = 56, channels: int = 256, mid: int = 64
     ratio = basic_macs / neck_macs
     steps = (
         Step(
-            f"**Basic block**: two 3×3 convs, {c} → {c} channels",
+            f"**Basic block**: two 3×3 convs, {b} → {b} channels",
             rf"2 \cdot {_tex_product(basic[0].macs_factors)} = {_tex_result(basic_macs)}",
         ),
         Step(
-            f"**Bottleneck block**: 1×1 to {mid}, 3×3 at {mid}, 1×1 back to {c}",
+            f"**Bottleneck block**: 1×1 from {c} to {mid}, 3×3 at {mid}, 1×1 back to {c}",
             rf"{h} \cdot {w} \cdot ({c} \cdot {mid} + 9 \cdot {mid} \cdot {mid} + {mid} \cdot {c}) = {_tex_result(neck_macs)}",
         ),
-        Step("**Projection shortcut**: a 1×1 conv instead of the identity (which is free)", projection.macs_tex()),
+        Step(
+            "**Projection shortcut**: a 1×1 conv instead of the identity (which is free)",
+            rf"\text{{basic: }} {basic_projection.macs_tex()}, \quad \text{{bottleneck: }} {projection.macs_tex()}",
+        ),
         Step(
             "Projection as a share of each block",
-            rf"\text{{basic: }} \frac{{{_tex_count(projection.macs)}}}{{{_tex_count(basic_macs)}}} = "
-            rf"{projection.macs / basic_macs:.0%}, \quad \text{{bottleneck: }} \frac{{{_tex_count(projection.macs)}}}"
+            rf"\text{{basic: }} \frac{{{_tex_count(basic_projection.macs)}}}{{{_tex_count(basic_macs)}}} = "
+            rf"{basic_projection.macs / basic_macs:.0%}, \quad \text{{bottleneck: }} \frac{{{_tex_count(projection.macs)}}}"
             rf"{{{_tex_count(neck_macs)}}} = {projection.macs / neck_macs:.0%}".replace("%", r"\%"),
         ),
     )
+    if 0.8 <= ratio <= 1.25:
+        verdict = f"cost about the same ({ratio:.2f}×)"
+    elif ratio > 1:
+        verdict = f"differ: the basic block is **{ratio:.1f}× dearer**"
+    else:
+        verdict = f"differ: the bottleneck block is **{1 / ratio:.1f}× dearer**"
     summary = (
-        f"At {c} channels in and out the bottleneck block is **{ratio:.1f}× cheaper** than the basic one "
-        f"({human(neck_macs, textbook=True)} vs {human(basic_macs, textbook=True)} MACs). A projection shortcut adds "
-        f"**{human(projection.macs, textbook=True)}**: {projection.macs / neck_macs:.0%} of a bottleneck block — "
+        f"A basic block at {b} channels and a bottleneck block at {c} ({mid} inside) {verdict} "
+        f"({human(basic_macs, textbook=True)} vs {human(neck_macs, textbook=True)} MACs)"
+        + (f", yet the bottleneck carries {c / b:g}× the channels, in three layers instead of two" if c > b else "")
+        + f". A projection shortcut adds "
+        f"**{human(projection.macs, textbook=True)}** to the bottleneck block, {projection.macs / neck_macs:.0%} of it — "
         "why ResNet-50 and deeper keep identity shortcuts."
     )
     return Comparison(

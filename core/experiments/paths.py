@@ -313,6 +313,7 @@ def analyse(
         result = {
             "analysis": analysis,
             "blocks": len(model.blocks()),
+            "residual": model.residual,
             "intact_error": test_error(model, test_x, test_y),
             "summary": None,
         }

@@ -113,13 +113,31 @@ def cumulative_figure(profile: Profile) -> go.Figure:
 
 
 def accuracy_scatter(points: pd.DataFrame, selected: list[str]) -> go.Figure:
-    """Published top-1 vs MACs (log), bubble area ~ params, colour = family; selected models ringed."""
+    """Published 1-crop top-1 vs MACs (log), bubble area ~ params, colour = family; weights from a
+    newer training recipe (`comparable` False) as open diamonds in one legend entry; selected models ringed."""
     families = list(dict.fromkeys(points.family))
     colors = {f: PALETTE[i % len(PALETTE)] for i, f in enumerate(families)}
     biggest = points.mparams.max()
+    comparable = points.comparable if "comparable" in points else pd.Series(True, index=points.index)
+    size = dict(sizemode="area", sizeref=2 * biggest / 60**2, sizemin=5)
+    hover = (
+        "<b>%{customdata[0]}</b><br>%{x:.3g} G MACs<br>%{customdata[1]:.1f} M params"
+        "<br>top-1 %{y:.1f}% (%{customdata[2]})<br>weights: %{customdata[3]}%{customdata[4]}<extra></extra>"
+    )
+
+    def custom(part: pd.DataFrame) -> list:
+        weights = part.top1_weights if "top1_weights" in part else [""] * len(part)
+        caveats = part.caveat if "caveat" in part else [""] * len(part)
+        return [
+            (a, m, src, w or "", f"<br>⚠ {c}" if c else "")
+            for a, m, src, w, c in zip(part.arch, part.mparams, part.top1_source, weights, caveats)
+        ]
+
     fig = go.Figure()
     for family in families:
-        part = points[points.family == family]
+        part = points[(points.family == family) & comparable]
+        if not len(part):
+            continue
         fig.add_trace(
             go.Scatter(
                 x=part.gmacs,
@@ -127,17 +145,29 @@ def accuracy_scatter(points: pd.DataFrame, selected: list[str]) -> go.Figure:
                 mode="markers",
                 name=family,
                 marker=dict(
-                    size=part.mparams,
-                    sizemode="area",
-                    sizeref=2 * biggest / 60**2,
-                    sizemin=5,
-                    color=colors[family],
-                    opacity=0.7,
-                    line=dict(width=1, color="white"),
+                    size=part.mparams, **size, color=colors[family], opacity=0.7, line=dict(width=1, color="white")
                 ),
-                customdata=list(zip(part.arch, part.mparams, part.top1_source)),
-                hovertemplate="<b>%{customdata[0]}</b><br>%{x:.3g} G MACs<br>%{customdata[1]:.1f} M params"
-                "<br>top-1 %{y:.1f}% (%{customdata[2]})<extra></extra>",
+                customdata=custom(part),
+                hovertemplate=hover,
+            )
+        )
+    other = points[~comparable]
+    if len(other):
+        fig.add_trace(
+            go.Scatter(
+                x=other.gmacs,
+                y=other.top1,
+                mode="markers",
+                name="newer training recipe (not comparable)",
+                marker=dict(
+                    size=other.mparams,
+                    **size,
+                    symbol="diamond-open",
+                    color=[colors[f] for f in other.family],
+                    line=dict(width=2),
+                ),
+                customdata=custom(other),
+                hovertemplate=hover,
             )
         )
     chosen = points[points.arch.isin(selected)]
@@ -171,5 +201,5 @@ def accuracy_scatter(points: pd.DataFrame, selected: list[str]) -> go.Figure:
         tickvals=LOG_TICKS,
         ticktext=[f"{t:g}" for t in LOG_TICKS],
     )
-    fig.update_yaxes(title_text="published ImageNet top-1 (%)")
+    fig.update_yaxes(title_text="published ImageNet top-1 (%, 1 crop)")
     return _style(fig, 640, "Accuracy vs cost (bubble area = parameters)")

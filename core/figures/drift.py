@@ -172,3 +172,26 @@ def std_figure(reports: list[DriftReport]) -> go.Figure:
     fig.update_xaxes(title_text="rank", row=1, col=2)
     fig.update_yaxes(title_text="std of response", rangemode="tozero")
     return layout(fig, height=460, legend="above", margin=dict(l=60, r=20, t=60, b=60))
+
+
+def std_summary(reports: list[DriftReport]) -> str | None:
+    """He et al. 2016, Fig. 7 in one sentence from these reports: the mean std of the layer responses
+    of each trained residual net against the trained plain net, and whether it is smaller (the
+    paper's finding) — or None without a trained plain and residual pair."""
+    trained = [r for r in reports if r.trained and r.response_std]
+    plain = next((r for r in trained if not r.residual), None)
+    residual = next((r for r in trained if r.residual), None)
+    if plain is None or residual is None:
+        return None
+    mean = lambda r: sum(r.response_std) / len(r.response_std)  # noqa: E731
+    p, q = mean(plain), mean(residual)
+    if q < 0.95 * p:
+        verdict = "smaller, as He et al. found (Fig. 7)"
+    elif q > 1.05 * p:
+        verdict = "larger — the opposite of He et al.'s Fig. 7"
+    else:
+        verdict = "about the same — He et al.'s Fig. 7 (residual smaller) does not appear here"
+    return (
+        f"Trained nets here: mean std of the layer responses {q:.2f} for {residual.label} vs {p:.2f} for "
+        f"{plain.label}: {verdict}."
+    )

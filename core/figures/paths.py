@@ -208,3 +208,74 @@ def sweep_figure(results: dict[str, dict], x_title: str, title: str, num_classes
     )
     fig.update_yaxes(range=[0, 100])
     return layout(fig, title, x_title=x_title, y_title="test error (%) — mean, ±1 std band, min–max bars")
+
+
+# --- what the runs show, in words (numbers from the analyses' own tables) ---------------------------
+
+FEW_POINTS = 5.0  # "a few points" of test error: the most a single deletion may cost to "barely matter"
+
+
+def single_lesion_summary(results: dict[str, dict]) -> str:
+    """One sentence per net on deleting single blocks: how many deletions cost at most FEW_POINTS
+    points of test error, the median cost, and the worst block; says so where most cost more."""
+    parts = []
+    for label, result in results.items():
+        rows = result["rows"][result["rows"].deletable]
+        if rows.empty:
+            continue
+        cost = 100 * (rows.error - result["intact_error"])
+        few = int((cost <= FEW_POINTS).sum())
+        worst = rows.loc[cost.idxmax()]
+        where = " (a downsampling block)" if worst.downsampling else ""
+        if not result.get("residual", True):
+            verdict = (
+                "a plain net breaks, as Veit et al. found"
+                if few <= len(rows) / 2
+                else "most deletions barely matter even in this plain net"
+            )
+        elif few > len(rows) / 2:
+            verdict = "most single deletions barely matter"
+        else:
+            verdict = "most single deletions cost more than a few points — not the small effect Veit et al. report"
+        parts.append(
+            f"{label} (intact {100 * result['intact_error']:.1f}% test error): {few} of {len(rows)} deletions cost "
+            f"at most {FEW_POINTS:g} points (median +{cost.median():.1f}); the worst, {worst.block}{where}, "
+            f"gives {100 * worst.error:.0f}% — {verdict}."
+        )
+    return " ".join(parts)
+
+
+def sweep_summary(results: dict[str, dict], what: str = "deleted blocks") -> str:
+    """One sentence per net on a k-sweep (random deletions or swaps): mean error at the smallest and
+    largest k, the range at the first k > 0, and whether the mean rises smoothly — it does not when
+    one step between neighbouring k is more than twice the average step (a curve that jumps, e.g. at
+    the first few deletions, and then levels off)."""
+    parts = []
+    for label, result in results.items():
+        summary = result["summary"]
+        if summary is None or len(summary) < 2:
+            continue
+        means = 100 * summary["mean"].to_numpy()
+        ks = summary["k"].tolist()
+        rise = means[-1] - means[0]
+        steps = means[1:] - means[:-1]
+        biggest = int(steps.argmax())
+        first = summary.iloc[1]
+        text = (
+            f"{label}: {means[0]:.1f}% at k = {ks[0]}, {means[1]:.1f}% on average at k = {ks[1]} "
+            f"(range {100 * first['min']:.0f}–{100 * first['max']:.0f}%), {means[-1]:.0f}% at k = {ks[-1]} {what}"
+        )
+        average = rise / len(steps)
+        if rise <= 0:
+            text += " — the error does not rise."
+        elif len(steps) < 2:
+            text += "."
+        elif steps[biggest] > 2 * average:
+            text += (
+                f" — not a smooth rise: {steps[biggest]:.0f} of its {rise:.0f} points come between k = {ks[biggest]} "
+                f"and k = {ks[biggest + 1]} ({steps[biggest] / average:.1f}× the average step)."
+            )
+        else:
+            text += f" — a smooth rise (no step between neighbouring k is more than twice the average, {average:.1f} points)."
+        parts.append(text)
+    return " ".join(parts)

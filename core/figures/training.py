@@ -128,17 +128,23 @@ def summary_rows(runs: Runs) -> list[dict]:
 
 def degradation_summary(runs: Runs) -> str | None:
     """One sentence on the degradation effect: deepest vs shallowest plain and residual net
-    (final training error, as in the paper's Fig. 1), or None when the runs do not allow it."""
+    (final training error, as in the paper's Fig. 1; for the residual nets the test error too, since
+    "depth helps" is a claim about it), or None when the runs do not allow it."""
     finals = {}
     for config, history in runs:
         if history.epochs:
-            finals[(config.net, config.depth)] = 100 * history.epochs[-1]["train_error"]
+            last = history.epochs[-1]
+            finals[(config.net, config.depth)] = (100 * last["train_error"], 100 * last["test_error"])
     parts = []
     for net, name in (("plain", "plain"), ("resnet", "ResNet")):
         depths = sorted(d for n, d in finals if n == net)
         if len(depths) >= 2:
             lo, hi = depths[0], depths[-1]
-            a, b = finals[(net, lo)], finals[(net, hi)]
+            (a, a_test), (b, b_test) = finals[(net, lo)], finals[(net, hi)]
             verdict = "worse than" if b > a + 0.5 else "better than" if b < a - 0.5 else "as well as"
-            parts.append(f"{name}-{hi} trains {verdict} {name}-{lo} ({b:.1f}% vs {a:.1f}% training error)")
+            text = f"{name}-{hi} trains {verdict} {name}-{lo} ({b:.1f}% vs {a:.1f}% training error)"
+            if net == "resnet":
+                tested = "worse" if b_test > a_test + 0.5 else "better" if b_test < a_test - 0.5 else "as well"
+                text += f" and tests {tested} ({b_test:.1f}% vs {a_test:.1f}% test error)"
+            parts.append(text)
     return "; ".join(parts) + "." if parts else None

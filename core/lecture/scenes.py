@@ -3,20 +3,37 @@ training runs it shows (precomputed with `python -m core scene NAME`, so the lec
 
 The run configurations are exactly those the pages build from their default controls, so a page
 finds the stored runs through `RunStore.find` and shows them instead of training.
+
+The scenes' runs also ship with the app, in `assets/scene_runs` (written by
+`python -m core scene --export assets/scene_runs`, which trains them from the code as it is): the
+pages import them into the run store once at start-up (`install_shipped`), so a fresh machine
+replays every scene at once. A shipped run whose configuration is no longer its scene's is not
+imported, and tests/unit/test_scene_runs.py fails until the files are regenerated.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
 
 from core.errors import UserError
 from core.experiments import paths
 from core.lecture import urls
 from core.training.config import RunConfig
-from core.training.engine import PairedTrainer
-from core.training.store import RunStore
+from core.training.data import load_dataset
+from core.training.engine import PairedTrainer, build_model
+from core.training.store import RunStore, read_run_file, run_digest, write_run_file
 from core.units import format_duration
+
+SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "scene_runs"
+EXPORT_COMMAND = "python -m core scene --export assets/scene_runs"
+INDEX = "index.json"
+HALF_AGREEMENT = 0.995  # weights ship as float16 when the test predictions agree this often with float32
 
 
 @dataclass(frozen=True)
@@ -27,6 +44,7 @@ class Scene:
     params: dict  # URL query parameters, made by `page.params` (checked against its keys)
     caption: str  # what to point at
     runs: tuple[RunConfig, ...] = field(default_factory=tuple)
+    needs_weights: bool = False  # the page analyses the trained nets (not only their curves)
 
 
 def _digits(net: str, depth: int) -> RunConfig:
@@ -39,8 +57,9 @@ SCENES = [
         "The degradation problem",
         urls.PLAIN_VS_RESIDUAL,
         {},
-        "Point at the dashed curves: plain-56 ends with a far HIGHER training error than plain-20 — "
-        "not overfitting, it cannot even fit the training set. The solid residual curves: depth helps again.",
+        "Point at the dashed curves: in the paper plain-56 ends with a HIGHER training error than plain-20 — "
+        "not overfitting, a worse fit of the training set itself; then at the solid residual curves. The "
+        "line above the curves gives these runs' numbers.",
         tuple(_digits(net, d) for d in (20, 56) for net in ("plain", "resnet")),
     ),
     Scene(
@@ -64,9 +83,11 @@ SCENES = [
         "Lesion a ResNet",
         urls.ENSEMBLE_OF_PATHS,
         {},
-        "Delete one block of the trained ResNet-56 at test time: the error barely moves. Delete a layer of "
-        "the plain net: it collapses. A ResNet behaves like an ensemble of many short paths.",
+        "Delete one block of the trained ResNet-56 at test time, then a layer of the plain net. Veit et al. "
+        "found single deletions barely matter in a ResNet (except at downsampling) while a plain net "
+        "collapses: the page says how far these runs bear that out.",
         tuple(paths.training_configs(56, 20, 8, stochastic_depth=True)),
+        needs_weights=True,
     ),
     Scene(
         "representation-drift",
@@ -76,6 +97,7 @@ SCENES = [
         "Residual blocks change the representation a little at a time (small relative change, bright CKA "
         "diagonal band); the plain net re-represents at every layer.",
         tuple(_digits(net, 20) for net in ("plain", "resnet")),
+        needs_weights=True,
     ),
     Scene(
         "depthwise-separable",
@@ -105,7 +127,7 @@ def get(key: str) -> Scene:
 
 def missing_runs(scene: Scene, store: RunStore | None = None) -> list[RunConfig]:
     store = store or RunStore()
-    return [c for c in scene.runs if store.find([c]) is None]
+    return [c for c in scene.runs if store.find([c], with_weights=scene.needs_weights) is None]
 
 
 def prepare(key: str, emit=print) -> list[int]:
@@ -126,3 +148,126 @@ def prepare(key: str, emit=print) -> list[int]:
     ids = [store.save(c, h, m, comparison=f"scene: {scene.title}") for c, m, h in trainer.results()]
     emit(f"stored runs {', '.join(map(str, ids))}; the page replays them at once")
     return ids
+
+
+# --- scene runs that ship with the app --------------------------------------------------------------
+
+
+def scene_runs_folder() -> Path | None:
+    """Where the shipped scene runs are: `$CONVATLAS_SCENE_RUNS` if set ('off' for none), else
+    assets/scene_runs of this checkout."""
+    value = os.environ.get("CONVATLAS_SCENE_RUNS")
+    if value is None:
+        return SHIPPED
+    return None if value.strip().lower() in ("", "off", "0", "none") else Path(value).expanduser()
+
+
+def _shipped_state(config: RunConfig, model: torch.nn.Module) -> tuple[dict, str]:
+    """The weights to ship: float16 (half the bytes) when the restored net predicts the test set as
+    the float32 one does (at least HALF_AGREEMENT of the images), float32 otherwise."""
+    state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
+    half = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    if not all(torch.isfinite(v).all() for v in half.values() if v.is_floating_point()):
+        return state, "float32"
+    data = load_dataset(config.dataset, seed=config.seed, train_limit=config.train_limit)
+    restored = build_model(config)
+    restored.load_state_dict(half)
+    with torch.no_grad():
+        full = model.to("cpu").eval()(data.test_x).argmax(1)
+        halved = restored.eval()(data.test_x).argmax(1)
+    agree = (full == halved).float().mean().item()
+    return (half, "float16") if agree >= HALF_AGREEMENT else (state, "float32")
+
+
+def export(folder: str | Path, emit=print) -> dict:
+    """Train every scene's runs from the code as it is and write them to `folder`: a run file per
+    distinct run (weights where a scene analyses the trained nets) and index.json naming each scene's
+    runs. Files of runs no scene has any more are removed. Returns the index."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with_runs = [scene for scene in SCENES if scene.runs]
+    configs: dict[str, RunConfig] = {}
+    weighted: set[str] = set()
+    for scene in with_runs:
+        for config in scene.runs:
+            configs.setdefault(run_digest(config), config)
+            if scene.needs_weights:
+                weighted.add(run_digest(config))
+    groups: dict[tuple, list[str]] = {}  # a PairedTrainer shares one dataset (and seed, subset)
+    for digest, c in configs.items():
+        groups.setdefault((c.dataset, c.seed, c.train_limit), []).append(digest)
+    dtypes = {}
+    for digests in groups.values():
+        trainer = PairedTrainer([configs[d] for d in digests])
+        emit(f"training {', '.join(configs[d].label for d in digests)}")
+        last = time.time()
+        while not trainer.advance(max_seconds=2.0):
+            if time.time() - last > 10:
+                eta = trainer.eta_seconds
+                emit(f"  {trainer.fraction:4.0%}" + (f", about {format_duration(eta)} left" if eta else ""))
+                last = time.time()
+        for digest, (config, model, history) in zip(digests, trainer.results()):
+            state = None
+            if digest in weighted:
+                state, dtypes[digest] = _shipped_state(config, model)
+            write_run_file(folder, config, history, state)
+    index = {
+        "format": 1,
+        "command": EXPORT_COMMAND,
+        "scenes": {s.key: {"title": s.title, "runs": [run_digest(c) for c in s.runs]} for s in with_runs},
+        "weights": dict(sorted(dtypes.items())),
+    }
+    (folder / INDEX).write_text(json.dumps(index, indent=1) + "\n")
+    keep = {f"{d}.json.gz" for d in configs} | {f"{d}.safetensors" for d in dtypes} | {INDEX}
+    for path in folder.iterdir():
+        if path.is_file() and path.name not in keep and path.name.endswith((".json.gz", ".safetensors")):
+            path.unlink()
+    total = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    emit(f"wrote {len(configs)} runs for {len(with_runs)} scenes to {folder} ({total / 2**20:.1f} MiB)")
+    return index
+
+
+def shipped(folder: Path | None = None) -> dict[str, list[tuple[str, RunConfig]]]:
+    """Per scene key in the folder's index: its shipped runs as (digest, configuration)."""
+    folder = folder or scene_runs_folder()
+    if folder is None or not (folder / INDEX).exists():
+        return {}
+    index = json.loads((folder / INDEX).read_text())
+    out = {}
+    for key, entry in index["scenes"].items():
+        out[key] = [(d, read_run_file(folder, d)[0]) for d in entry["runs"]]
+    return out
+
+
+def stale(folder: Path | None = None) -> list[str]:
+    """Scenes with runs whose shipped configurations are not (any more) exactly the scene's own."""
+    runs = shipped(folder)
+    return [s.key for s in SCENES if s.runs and [c for _, c in runs.get(s.key, [])] != list(s.runs)]
+
+
+def install_shipped(store: RunStore | None = None, folder: Path | None = None) -> list[int]:
+    """Import the shipped runs of every scene whose configuration still matches into the run store
+    (each run file once per store: a run the user deleted stays deleted). Returns the new run ids."""
+    folder = folder or scene_runs_folder()
+    if folder is None or not (folder / INDEX).exists():
+        return []
+    store = store or RunStore()
+    done = store.shipped_digests()
+    index = json.loads((folder / INDEX).read_text())
+    new = []
+    for key, entry in index["scenes"].items():
+        scene = next((s for s in SCENES if s.key == key), None)
+        todo = [d for d in entry["runs"] if d not in done]
+        if scene is None or not todo:
+            continue
+        if [run_digest(c) for c in scene.runs] != entry["runs"]:
+            continue  # the scene changed since the files were written: they show something else
+        for digest in todo:
+            config, history, weights = read_run_file(folder, digest)
+            if config not in scene.runs:
+                continue
+            run_id = store.import_shipped(digest, config, history, weights, comparison=f"scene: {scene.title}")
+            done.add(digest)
+            if run_id is not None:
+                new.append(run_id)
+    return new

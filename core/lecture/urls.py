@@ -81,6 +81,7 @@ COST_LAB = Page(
         "ds_k",
         "ds_s",  # depthwise-separable
         "rb_size",
+        "rb_basic_c",
         "rb_c",
         "rb_mid",  # residual blocks
         "in_preset",

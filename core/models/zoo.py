@@ -79,6 +79,10 @@ class Arch:
     builder: Callable[..., nn.Module] = field(repr=False, compare=False)
     top1: float | None = None  # published ImageNet top-1 accuracy, %
     top1_source: str | None = None
+    top1_weights: str | None = None  # the trained weights that accuracy belongs to
+    top1_crops: int = 1  # evaluation protocol: 1 centre crop, or 10 crops (the ResNet paper's tables)
+    top1_caveat: str | None = None  # trained with another recipe or on extra data: not comparable as is
+    top1_extra_data: bool = False  # pretrained beyond ImageNet-1k (e.g. SWAG): left off the scatter
     published_gmacs: float | None = None  # torchvision's published GFLOPS figure (which counts MACs)
     published_params: int | None = None  # torchvision's published parameter count of the model as built
     options: dict = field(default_factory=dict)  # constructor options and their defaults
@@ -241,6 +245,28 @@ def _tv_builder(name: str) -> Callable[..., nn.Module]:
     return build
 
 
+NEWER_RECIPE = (
+    "trained with torchvision's newer recipe (long schedule, heavy augmentation, EMA), "
+    "not the paper's: a better recipe, not only a better net"
+)
+EXTRA_DATA = "fine-tuned from weights pretrained on 3.6 billion Instagram images (SWAG), not ImageNet-1k alone"
+
+
+def _tv_weights(listed: list) -> tuple:
+    """The weights whose accuracy the zoo reports, with a caveat when they are not comparable to
+    nets trained on ImageNet-1k with their paper's recipe: (weights, caveat or None, extra data?).
+    torchvision lists IMAGENET1K_V1 first where it exists; V2 weights are its newer recipe."""
+    weights = next((w for w in listed if w.name == "IMAGENET1K_V1"), listed[0])
+    docs = " ".join(weights.meta.get("_docs", "").split())
+    if "SWAG" in weights.name or "transfer learning" in docs:
+        return weights, EXTRA_DATA, True
+    if "new training recipe" in docs or "improve upon the results of the original paper" in docs:
+        return weights, NEWER_RECIPE, False
+    if weights.name != "IMAGENET1K_V1":
+        return weights, f"torchvision's {weights.name} weights", False
+    return weights, None, False
+
+
 def _torchvision_archs() -> list[Arch]:
     import torchvision
     from torchvision.models import get_model_weights, list_models
@@ -249,7 +275,7 @@ def _torchvision_archs() -> list[Arch]:
     for name in list_models(module=torchvision.models):
         if name.startswith(_TV_NOT_CNN):
             continue
-        weights = list(get_model_weights(name))[0]  # IMAGENET1K_V1: the original recipe
+        weights, caveat, extra_data = _tv_weights(list(get_model_weights(name)))
         meta = weights.meta
         crop = weights.transforms.keywords.get("crop_size", 224)
         family = _tv_family(name)
@@ -264,7 +290,10 @@ def _torchvision_archs() -> list[Arch]:
                 input_size=(3, crop, crop),
                 builder=_tv_builder(name),
                 top1=meta["_metrics"]["ImageNet-1K"]["acc@1"],
-                top1_source=f"torchvision {weights.name}",
+                top1_source=f"torchvision {weights.name} (1-crop, {crop} px)",
+                top1_weights=f"torchvision {type(weights).__name__}.{weights.name}",
+                top1_caveat=caveat,
+                top1_extra_data=extra_data,
                 published_gmacs=meta["_ops"],
                 # torchvision counts the auxiliary heads, which we build switched off
                 published_params=None if name in _TV_NO_AUX else meta["num_params"],
@@ -283,7 +312,7 @@ def _timm_builder(timm_name: str) -> Callable[..., nn.Module]:
     return build
 
 
-# name, timm name, family, year, paper, description, input, (top-1 %, source)
+# name, timm name, family, year, paper, description, input, (top-1 %, source, weights)
 _TIMM = [
     (
         "xception",
@@ -291,9 +320,9 @@ _TIMM = [
         "Xception",
         2017,
         FAMILIES["Xception"][1],
-        "The original Xception: 36 depthwise-separable convs in 14 modules, residual links.",
+        "The original Xception: 36 conv layers (34 depthwise-separable, 2 standard) in 14 modules, residual links.",
         299,
-        (79.0, "Chollet 2017, Table 1"),
+        (79.0, "Chollet 2017, Table 1 (1-crop)", "the paper's own trained model"),
     ),
     (
         "inception_v4",
@@ -303,7 +332,7 @@ _TIMM = [
         "Szegedy et al., Inception-v4, Inception-ResNet and the Impact of Residual Connections",
         "Inception-v4: uniform Inception-A/B/C modules with reduction blocks.",
         299,
-        (80.0, "Szegedy et al. 2017, Table 2"),
+        (80.0, "Szegedy et al. 2017, Table 2 (1-crop)", "the paper's own trained model"),
     ),
     (
         "inception_resnet_v2",
@@ -313,7 +342,7 @@ _TIMM = [
         "Szegedy et al., Inception-v4, Inception-ResNet and the Impact of Residual Connections",
         "Inception-ResNet-v2: Inception modules as residual branches.",
         299,
-        (80.1, "Szegedy et al. 2017, Table 2"),
+        (80.1, "Szegedy et al. 2017, Table 2 (1-crop)", "the paper's own trained model"),
     ),
     (
         "mobilenet_v1",
@@ -323,7 +352,7 @@ _TIMM = [
         "Howard et al., MobileNets: Efficient CNNs for Mobile Vision Applications",
         "MobileNet v1: a plain stack of depthwise-separable convs (width 1.0).",
         224,
-        (70.6, "Howard et al. 2017, Table 8"),
+        (70.6, "Howard et al. 2017, Table 8 (1-crop)", "the paper's own trained model"),
     ),
     (
         "preact_resnet50",
@@ -352,6 +381,7 @@ def _timm_archs() -> list[Arch]:
                 builder=_timm_builder(timm_name),
                 top1=top1[0] if top1 else None,
                 top1_source=top1[1] if top1 else None,
+                top1_weights=top1[2] if top1 else None,
                 options={"num_classes": 1000},
             )
         )
@@ -362,42 +392,45 @@ def _own_archs() -> list[Arch]:
     from core.models import paper
 
     resnet_paper = FAMILIES["ResNet"][1]
-    table3 = "He et al. 2016, Table 3 (10-crop)"
+    # The paper's tables are 10-crop; the authors' repository lists 1-crop figures of its released
+    # models (the scatter's protocol). plain-18/34 have 10-crop figures only (Table 2), no weights.
+    table2 = ("He et al. 2016, Table 2 (10-crop)", "the paper's plain nets (not released)", 10)
+    repo = ("He et al., github.com/KaimingHe/deep-residual-networks (1-crop, 224 px)", "the authors' Caffe models", 1)
     rows = [
         (
             "plain18",
             paper.plain18,
             "Plain",
             "The paper's plain-18: ResNet-18 without shortcuts.",
-            (72.06, "He et al. 2016, Table 2 (10-crop)"),
+            (72.06, *table2),
         ),
         (
             "plain34",
             paper.plain34,
             "Plain",
             "The paper's plain-34: ResNet-34 without shortcuts; trains worse than plain-18.",
-            (71.46, "He et al. 2016, Table 2 (10-crop)"),
+            (71.46, *table2),
         ),
         (
             "resnet50-paper",
             paper.resnet50_paper,
             "ResNet",
             "ResNet-50 as published: stride on the first 1x1 (3.8 G).",
-            (77.15, table3),
+            (75.3, *repo),
         ),
         (
             "resnet101-paper",
             paper.resnet101_paper,
             "ResNet",
             "ResNet-101 as published: stride on the first 1x1 (7.6 G).",
-            (78.25, table3),
+            (76.4, *repo),
         ),
         (
             "resnet152-paper",
             paper.resnet152_paper,
             "ResNet",
             "ResNet-152 as published: stride on the first 1x1 (11.3 G).",
-            (78.57, table3),
+            (77.0, *repo),
         ),
         (
             "googlenet-5x5",
@@ -421,6 +454,8 @@ def _own_archs() -> list[Arch]:
                 builder=builder,
                 top1=top1[0] if top1 else None,
                 top1_source=top1[1] if top1 else None,
+                top1_weights=top1[2] if top1 else None,
+                top1_crops=top1[3] if top1 else 1,
                 options={"num_classes": 1000},
             )
         )

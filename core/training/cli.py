@@ -58,6 +58,8 @@ def train_command(args) -> None:
         train_limit=args.train_limit,
         warmup=args.warmup,
         schedule=args.schedule,
+        weight_decay=args.weight_decay,
+        decay_bn=args.decay_bn,
     )
     if ids:
         print(f"saved runs {', '.join(map(str, ids))} to the run store", file=sys.stderr)

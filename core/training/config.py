@@ -32,6 +32,7 @@ class Recipe:
     warmup: str = "auto"  # "auto" (depth >= WARMUP_DEPTH) | "on" | "off"
     schedule: str = "step"  # "step" (/10 at 50% and 75%) | "cosine" | "constant"
     weight_decay: float = 1e-4
+    decay_bn: bool = False  # weight decay on BatchNorm scales and shifts too (the paper's Torch/Caffe code)
     why: str = ""
 
 
@@ -66,11 +67,12 @@ class RunConfig:
     lr: float | None = None  # None: the dataset's recipe
     batch_size: int | None = None  # None: the dataset's recipe
     momentum: float = 0.9
-    weight_decay: float = 1e-4
+    weight_decay: float | None = None  # None: the dataset's recipe
+    decay_bn: bool | None = None  # weight decay on BatchNorm and biases too; None: the dataset's recipe
     seed: int = 0  # initial weights, batch order and (digits) train/test split
     device: str = "auto"  # "auto" | "cpu" | "cuda"
-    schedule: str = "step"  # "step" (/10 at 50% and 75%) | "cosine" | "constant"
-    warmup: str = "auto"  # "auto" (depth >= 110) | "on" | "off": lr/10 until train error < 80%
+    schedule: str | None = None  # "step" (/10 at 50% and 75%) | "cosine" | "constant"; None: the recipe
+    warmup: str | None = None  # "auto" (depth >= 110) | "on" | "off": lr/10 until train error < 80%; None: recipe
     train_limit: int | None = None  # train on a seeded subset of this many images (big datasets on a CPU)
 
     def __post_init__(self):
@@ -79,6 +81,10 @@ class RunConfig:
             self.lr = r.lr if self.lr is None else self.lr
             self.epochs = r.epochs if self.epochs is None else self.epochs
             self.batch_size = r.batch_size if self.batch_size is None else self.batch_size
+            self.weight_decay = r.weight_decay if self.weight_decay is None else self.weight_decay
+            self.decay_bn = r.decay_bn if self.decay_bn is None else self.decay_bn
+            self.schedule = r.schedule if self.schedule is None else self.schedule
+            self.warmup = r.warmup if self.warmup is None else self.warmup
 
     @property
     def arch_name(self) -> str:
@@ -113,6 +119,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict) -> RunConfig:
         known = {f.name for f in fields(cls)}
+        d = {"decay_bn": False, **d}  # stored before the option existed: BN and biases were never decayed
         return cls(**{k: v for k, v in d.items() if k in known})
 
 

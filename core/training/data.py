@@ -13,6 +13,7 @@ per-channel mean and std, so the training loop indexes batches instead of runnin
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +118,11 @@ def _digits(seed: int):
     return x[train], y[train], x[test], y[test]
 
 
+CIFAR10_FOLDER = "cifar-10-batches-py"  # torchvision's (and the dataset's own) layout
+CIFAR10_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR10_TEST = ("test_batch",)
+
+
 def _torchvision(name: str, folder: Path, download: bool):
     from torchvision import datasets
 
@@ -124,20 +130,68 @@ def _torchvision(name: str, folder: Path, download: bool):
     splits = []
     for train in (True, False):
         try:
-            ds = cls(str(folder), train=train, download=False)
-        except RuntimeError:  # not in the folder yet
+            data, targets = _read(name, cls, folder, train)
+        except (RuntimeError, FileNotFoundError):  # not in the folder yet
             if not download:
                 raise UserError(f"{name} is not in {folder}; put it there or allow the download") from None
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                ds = cls(str(folder), train=train, download=True)
+                cls(str(folder), train=train, download=True)  # checks the archive's md5
+                data, targets = _read(name, cls, folder, train)
             except Exception as exc:  # no network, proxy, disk full: one sentence for the user
                 raise UserError(
                     f"{name} is not in {folder} and could not be downloaded "
                     f"(offline?): {exc.__class__.__name__}. Use the offline 'digits' "
                     f"dataset, or copy {name} into that folder."
                 ) from None
-        data = torch.as_tensor(ds.data)
         x = (data.permute(0, 3, 1, 2) if data.ndim == 4 else data.unsqueeze(1)).float() / 255.0
-        splits += [x, torch.as_tensor(ds.targets, dtype=torch.int64)]
+        splits += [x, targets]
     return splits
+
+
+def _read(name: str, cls, folder: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images uint8 (N, H, W) or (N, H, W, C), labels int64) of one split found in `folder`."""
+    if name == "cifar10":
+        return read_cifar10(folder / CIFAR10_FOLDER, CIFAR10_TRAIN if train else CIFAR10_TEST)
+    ds = cls(str(folder), train=train, download=False)  # the idx files in <folder>/<MNIST|FashionMNIST>/raw
+    return torch.as_tensor(ds.data), torch.as_tensor(ds.targets, dtype=torch.int64)
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """CIFAR-10's batches are pickles of a dict of numpy arrays, lists and strings. Unpickle only
+    that: any other global (which could run code) is refused."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a CIFAR-10 batch")
+        return super().find_class(module, name)
+
+
+def read_cifar10(folder: Path, files: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The CIFAR-10 python batches `files` in `folder`: images (N, 32, 32, 3) uint8, labels (N,) int64.
+    Each batch is a pickled dict with "data" (N, 3072) uint8 rows (1024 red, 1024 green, 1024 blue
+    values, row-major) and "labels" (N ints)."""
+    import numpy as np
+
+    images, labels = [], []
+    for file in files:
+        with open(folder / file, "rb") as f:
+            try:
+                entry = _ArraysOnly(f, encoding="latin1").load()
+            except (pickle.UnpicklingError, EOFError, ValueError) as exc:
+                raise UserError(f"{folder / file} is not a CIFAR-10 batch: {exc}") from None
+        images.append(np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+        labels.extend(entry["labels"])
+    return torch.from_numpy(np.concatenate(images)), torch.as_tensor(labels, dtype=torch.int64)

@@ -74,6 +74,17 @@ def weighted_layers(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
     ]
 
 
+def parameter_groups(model: nn.Module, weight_decay: float, decay_bn: bool) -> list[dict]:
+    """SGD's parameter groups: weight decay on conv and linear weights; on BatchNorm scales, shifts
+    and biases (the 1-d parameters) only with `decay_bn` (the paper's code decays every parameter)."""
+    weights = [p for p in model.parameters() if p.ndim > 1]
+    rest = [p for p in model.parameters() if p.ndim <= 1]
+    return [
+        {"params": weights, "weight_decay": weight_decay},
+        {"params": rest, "weight_decay": weight_decay if decay_bn else 0.0},
+    ]
+
+
 class LiveRun:
     """One run of a comparison: model, optimizer, position in the data, history so far."""
 
@@ -84,12 +95,8 @@ class LiveRun:
         # channels_last: cuDNN's fast layout (tensor cores); on the CPU it measured no faster here
         self.memory_format = torch.channels_last if device.type == "cuda" else torch.contiguous_format
         self.model = model.to(device, memory_format=self.memory_format)
-        decay = [p for p in model.parameters() if p.ndim > 1]  # no weight decay on BN and biases
-        rest = [p for p in model.parameters() if p.ndim <= 1]
         self.optimizer = torch.optim.SGD(
-            [{"params": decay, "weight_decay": config.weight_decay}, {"params": rest, "weight_decay": 0.0}],
-            lr=config.lr,
-            momentum=config.momentum,
+            parameter_groups(model, config.weight_decay, config.decay_bn), lr=config.lr, momentum=config.momentum
         )
         layers = weighted_layers(model)
         self.grad_params = [p for _, p in layers]

@@ -27,9 +27,12 @@ def test_scatter_covers_the_zoo_and_rings_the_selection(at):
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["xaxis"]["type"] == "log"
     ringed = [t for t in figure["data"] if t.get("name") == "selected"][0]
-    assert sorted(ringed["text"]) == ["plain34", "resnet34", "vgg19"]
+    assert sorted(ringed["text"]) == ["resnet34", "vgg19"]  # plain34: a 10-crop figure only, left off
     families = {t.get("name") for t in figure["data"]} - {"selected", None}
-    assert {"VGG", "ResNet", "Plain", "Inception", "Xception", "MobileNet"} <= families
+    assert {"VGG", "ResNet", "Inception", "Xception", "MobileNet"} <= families and "Plain" not in families
+    assert "newer training recipe (not comparable)" in families
+    caption = next(c.value for c in at.caption if "one protocol" in c.value)
+    assert "plain34 (10-crop figure only" in caption and "regnet_y_128gf" in caption
 
 
 def test_selection_changes_and_too_few(at):

@@ -73,3 +73,32 @@ def test_prepared_degradation_scene_replays_on_the_page(tmp_path, monkeypatch):
     assert not at.exception
     assert any("stored runs" in info.value for info in at.info)
     assert at.get("plotly_chart")  # the curves, straight from the store
+
+
+def test_fresh_machine_replays_the_shipped_scene_runs(tmp_path, monkeypatch):
+    """`make app` on a new laptop: an empty home, the runs of assets/scene_runs — every training
+    scene shows its results without training."""
+    monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
+    monkeypatch.setenv("CONVATLAS_SCENE_RUNS", str(scenes.SHIPPED))
+    landing = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not landing.exception
+    ready = [c.value for c in landing.caption if "runs stored: replays at once" in c.value]
+    assert len(ready) == sum(1 for s in scenes.SCENES if s.runs)
+
+    pvr = AppTest.from_file(str(ROOT / "pages" / "4_Plain_vs_Residual.py"), default_timeout=60).run()
+    assert not pvr.exception
+    assert any("stored runs" in info.value for info in pvr.info)
+    sentence = [s.value for s in pvr.success]
+    assert sentence and sentence[0].startswith("plain-56 trains") and "ResNet-56 trains" in sentence[0]
+
+    paths_page = AppTest.from_file(str(ROOT / "pages" / "5_Ensemble_of_Paths.py"), default_timeout=120).run()
+    assert not paths_page.exception
+    said = " ".join(m.value for m in paths_page.markdown)
+    assert "deletions cost at most" in said and "ResNet-56" in said
+    assert any("plain-56 ended at" in c.value for c in paths_page.caption)  # the stored run's own numbers
+    assert store_has_all_scene_runs()
+
+
+def store_has_all_scene_runs() -> bool:
+    store = RunStore()
+    return all(not scenes.missing_runs(s, store) for s in scenes.SCENES)

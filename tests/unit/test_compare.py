@@ -65,7 +65,7 @@ def test_totals_and_counterparts(figure3):
 
 def test_accuracy_points_use_published_figures_or_our_counts():
     names = ["resnet34", "plain34", "inception_v3", "cifar-resnet-20"]
-    assert compare.unpublished(names) == ["plain34", "inception_v3"]
+    assert compare.unpublished(names) == ["inception_v3"]  # plain34 is not plotted (10-crop only)
     points = compare.accuracy_points(names).set_index("arch")
     assert "cifar-resnet-20" not in points.index  # no published ImageNet accuracy
     assert points.loc["resnet34", "counted"] == "published"
@@ -73,7 +73,52 @@ def test_accuracy_points_use_published_figures_or_our_counts():
     # torchvision counts inception_v3's aux head: we count the model as built instead
     assert points.loc["inception_v3", "counted"] == "profiled"
     assert points.loc["inception_v3", "mparams"] * 1e6 == profile("inception_v3").total_params
-    assert points.loc["plain34", "top1"] == zoo.get("plain34").top1
+    assert "plain34" not in points.index
+
+
+def test_accuracy_axis_has_one_protocol():
+    """1-crop top-1 of ImageNet-1k weights only: the paper's 10-crop plain nets and SWAG weights are
+    left off (with the reason), newer-recipe weights are marked, the paper's ResNets are 1-crop."""
+    names = [
+        "plain18",
+        "plain34",
+        "resnet18",
+        "resnet50",
+        "resnet50-paper",
+        "resnet101-paper",
+        "resnet152-paper",
+        "regnet_y_128gf",
+        "resnext101_64x4d",
+        "resnext50_32x4d",
+    ]
+    points = compare.accuracy_points(names).set_index("arch")
+    left = dict(compare.left_off(names))
+    assert set(left) == {"plain18", "plain34", "regnet_y_128gf"} and not set(left) & set(points.index)
+    assert "10-crop" in left["plain18"] and "SWAG" in left["regnet_y_128gf"]
+    # the authors' repository, 1-crop: ResNet-50/101/152 v1 at 75.3/76.4/77.0, below torchvision's v1.5
+    assert [points.loc[f"resnet{d}-paper", "top1"] for d in (50, 101, 152)] == [75.3, 76.4, 77.0]
+    assert points.loc["resnet50-paper", "top1"] < points.loc["resnet50", "top1"]
+    assert all("1-crop" in src for src in points.top1_source)
+    assert (
+        not points.loc["resnext101_64x4d", "comparable"] and "newer recipe" in points.loc["resnext101_64x4d", "caveat"]
+    )
+    assert points.loc["resnext50_32x4d", "comparable"] and points.loc["resnet18", "comparable"]
+    assert points.loc["resnet50", "top1_weights"].endswith("ResNet50_Weights.IMAGENET1K_V1")
+    scatter = charts.accuracy_scatter(points.reset_index(), [])
+    marked = [t for t in scatter.data if t.name.startswith("newer training recipe")]
+    assert len(marked) == 1 and [c[0] for c in marked[0].customdata] == ["resnext101_64x4d"]
+    assert all("resnext101_64x4d" not in [c[0] for c in t.customdata] for t in scatter.data if t not in marked)
+
+
+def test_every_published_accuracy_names_its_weights():
+    for name in zoo.names():
+        arch = zoo.get(name)
+        if arch.top1 is None:
+            continue
+        assert arch.top1_weights and arch.top1_source, name
+        assert f"{arch.top1_crops}-crop" in arch.top1_source, name
+        if "IMAGENET1K_V1" not in arch.top1_weights and arch.top1_weights.startswith("torchvision"):
+            assert arch.top1_caveat, name  # V2 / SWAG weights are never shown as if comparable
 
 
 def test_figures_are_labelled_and_projector_sized(figure3):

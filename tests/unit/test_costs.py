@@ -96,7 +96,7 @@ def test_separable_matches_profile_and_closed_form(c_in, c_out, kernel, stride):
 
 @pytest.mark.parametrize("channels,mid,base_width", [(256, 64, 64), (128, 64, 128), (64, 16, 64)])
 def test_residual_blocks_match_torchvision(channels, mid, base_width):
-    comp = costs.residual_blocks(14, 14, channels, mid)
+    comp = costs.residual_blocks(14, 14, channels, mid, basic_channels=channels)
     names = [d.name for d in comp.designs]
     assert names == ["Basic + identity", "Basic + projection", "Bottleneck + identity", "Bottleneck + projection"]
     basic, basic_proj, neck, neck_proj = comp.designs
@@ -111,10 +111,25 @@ def test_residual_blocks_match_torchvision(channels, mid, base_width):
 
 
 def test_projection_shortcut_nearly_doubles_a_bottleneck_block():
-    basic, basic_proj, neck, neck_proj = costs.residual_blocks().designs  # ResNet-50 conv2_x: 56x56, 256 / 64
+    basic, basic_proj, neck, neck_proj = costs.residual_blocks(basic_channels=256).designs  # both at 256
     assert neck_proj.macs / neck.macs == pytest.approx(1.94, abs=0.01)
     assert basic_proj.macs / basic.macs < 1.06
     assert basic.macs / neck.macs == pytest.approx(16.9, abs=0.05)
+
+
+def test_residual_block_defaults_are_the_papers_figure_5():
+    """He et al. 2016, Fig. 5: ResNet-34's basic block at 64-d beside ResNet-50's bottleneck at 256-d,
+    "similar time complexity" — both as torchvision builds them, at 56x56."""
+    comp = costs.residual_blocks()
+    basic, basic_proj, neck, neck_proj = comp.designs
+    assert basic.macs == 231_211_008 and neck.macs == 218_365_952  # ≈231M vs ≈218M
+    assert_same(basic, BasicBlock(64, 64), (64, 56, 56))
+    assert_same(neck, Bottleneck(256, 64), (256, 56, 56))
+    assert comp.ratio == pytest.approx(1.06, abs=0.005)
+    assert "about the same" in comp.summary and "231.2M vs 218.4M" in comp.summary
+    assert "4× the channels" in comp.summary
+    dearer = costs.residual_blocks(basic_channels=256)
+    assert "16.9× dearer" in dearer.summary and "about the same" not in dearer.summary
 
 
 def _googlenet_module_inputs(model) -> dict[str, tuple[int, int, int]]:

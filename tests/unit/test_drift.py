@@ -149,3 +149,20 @@ def test_initial_model_is_the_engines_starting_point():
     engine = PairedTrainer([config], check=False).runs[0].model.state_dict()
     ours = drift.initial_model(config).state_dict()
     assert all(torch.equal(engine[k].cpu(), ours[k]) for k in engine)
+
+
+def test_std_sentence_says_whether_figure_7_appears():
+    from types import SimpleNamespace
+
+    from core.figures.drift import std_summary
+
+    def report(label, residual, stds, trained=True):
+        return SimpleNamespace(label=label, residual=residual, trained=trained, response_std=stds)
+
+    plain = report("plain-20 · trained", False, [1.0, 1.2])
+    assert "smaller, as He et al. found" in std_summary([plain, report("ResNet-20 · trained", True, [0.5, 0.6])])
+    same = std_summary([plain, report("ResNet-20 · trained", True, [1.1, 1.1])])
+    assert "0.00" not in same and "1.10 for ResNet-20 · trained vs 1.10 for plain-20" in same
+    assert "does not appear here" in same
+    assert "opposite" in std_summary([plain, report("ResNet-20 · trained", True, [2.0, 2.0])])
+    assert std_summary([plain, report("ResNet-20 · init", True, [0.5], trained=False)]) is None

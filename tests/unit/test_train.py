@@ -158,8 +158,11 @@ def test_figures_and_degradation_sentence():
     ]
     assert degradation_summary(runs) == (
         "plain-56 trains worse than plain-20 (60.0% vs 2.0% training error); "
-        "ResNet-56 trains as well as ResNet-20 (1.8% vs 2.0% training error)."
+        "ResNet-56 trains as well as ResNet-20 (1.8% vs 2.0% training error) and tests as well (1.8% vs 2.0% test error)."
     )
+    worse_test = runs[:3] + [(runs[3][0], hist(0.018))]
+    worse_test[3][1].epochs[0]["test_error"] = 0.031
+    assert degradation_summary(worse_test).endswith("and tests worse (3.1% vs 2.0% test error).")
     fig = gradient_flow_figure(runs)
     assert fig.layout.yaxis.type == "log" and len(fig.data) == 8 and fig.layout.annotations[1].text == "after epoch 1"
     assert [t.line.dash for t in curve_figure(runs, "train_error").data] == ["dash", "dash", "solid", "solid"]
@@ -221,3 +224,60 @@ def test_closed_form_estimate_agrees_with_the_layer_table(depth, width, channels
     cost = estimate(config, (channels, size, size), n_train=10, n_test=10)
     real = profile(config.arch_name, (channels, size, size), width=width, in_channels=channels)
     assert (cost.macs_per_image, cost.params) == (real.total_macs, real.total_params)
+
+
+def test_recipe_is_the_one_source_of_the_optimiser_defaults(monkeypatch):
+    import dataclasses
+
+    from core.training.config import RECIPES
+
+    plain = RunConfig()
+    r = RECIPES["digits"]
+    assert (plain.weight_decay, plain.decay_bn, plain.schedule, plain.warmup) == (
+        r.weight_decay,
+        r.decay_bn,
+        r.schedule,
+        r.warmup,
+    )
+    changed = dataclasses.replace(r, weight_decay=5e-4, decay_bn=not r.decay_bn, schedule="cosine", warmup="on")
+    monkeypatch.setitem(RECIPES, "digits", changed)
+    config = RunConfig()
+    assert (config.weight_decay, config.decay_bn, config.schedule, config.warmup) == (
+        5e-4,
+        not r.decay_bn,
+        "cosine",
+        "on",
+    )
+    assert RunConfig(decay_bn=r.decay_bn).decay_bn == r.decay_bn  # an explicit value wins
+    # a run stored before the option existed was trained without decay on BatchNorm
+    stored = RunConfig(decay_bn=True).to_dict()
+    del stored["decay_bn"]
+    assert RunConfig.from_dict(stored).decay_bn is False
+
+
+def test_decay_bn_decays_batchnorm_scales_and_nothing_else():
+    from core.training.engine import LiveRun
+
+    data = load_dataset("digits")
+    lr, wd = 0.1, 0.5  # a big decay, so its share of the first step is plain to see
+    runs = {
+        on: LiveRun(
+            RunConfig(net="resnet", depth=8, width=4, lr=lr, weight_decay=wd, decay_bn=on), data, torch.device("cpu")
+        )
+        for on in (False, True)
+    }
+    before = {on: {k: v.detach().clone() for k, v in r.model.named_parameters()} for on, r in runs.items()}
+    for r in runs.values():
+        torch.manual_seed(0)
+        r.train_step(data.train_x, data.train_y, augment=False)
+    after = {on: dict(r.model.named_parameters()) for on, r in runs.items()}
+    bn = [k for k, v in after[True].items() if v.ndim == 1 and k.endswith("weight")]
+    assert bn and all(torch.equal(before[False][k], before[True][k]) for k in before[True])  # same init
+    for name in after[True]:
+        w0 = before[True][name]
+        diff = after[True][name].detach() - after[False][name].detach()  # same grads: the decay term alone
+        if w0.ndim > 1:
+            assert torch.allclose(diff, torch.zeros_like(diff), atol=1e-6), name
+        else:  # first SGD step with momentum: update = lr * (grad + wd * w0)
+            assert torch.allclose(diff, -lr * wd * w0, atol=1e-5), name
+    assert all(not torch.equal(after[True][k], after[False][k]) for k in bn)  # BN scales start at 1: moved
