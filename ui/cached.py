@@ -19,6 +19,12 @@ def names_by_family() -> dict[str, list[str]]:
     return zoo.families()
 
 
+@st.cache_data(max_entries=1, show_spinner=False)
+def timm_names() -> list[str]:
+    """timm:<name> of every CNN family in timm's registry (imports timm on first use only)."""
+    return zoo.timm_names()
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def arch_profile(arch: str, input_size: tuple | None = None, options: Options = ()) -> Profile:
     return profile(arch, input_size, **dict(options))
@@ -56,3 +62,23 @@ def accuracy_points() -> pd.DataFrame:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def accuracy_figure(selected: tuple[str, ...]):
     return charts.accuracy_scatter(accuracy_points(), list(selected))
+
+
+# An uploaded ONNX file: keyed by its digest (the leading underscore keeps Streamlit from hashing the
+# bytes again on every call).
+@st.cache_resource(max_entries=4, show_spinner=False)
+def onnx_profile(digest: str, name: str, input_size: tuple | None, _data: bytes) -> Profile:
+    from core.anatomy.onnx_file import profile_onnx
+
+    return profile_onnx(_data, name, input_size)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def onnx_dot(digest: str, name: str, input_size: tuple | None, level: str, _data: bytes) -> str:
+    return graph.to_dot(onnx_profile(digest, name, input_size, _data), level=level)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def onnx_figures(digest: str, name: str, input_size: tuple | None, _data: bytes) -> dict:
+    p = onnx_profile(digest, name, input_size, _data)
+    return {"stage": charts.stage_figure(p), "layer": charts.layer_figure(p), "cumulative": charts.cumulative_figure(p)}
