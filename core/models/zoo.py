@@ -461,8 +461,8 @@ def families() -> dict[str, list[str]]:
 TIMM_NOT_CNN = re.compile(
     r"^(vit|deit|swin|beit|cait|xcit|levit|pit_|tnt_|twins|crossvit|coat_|convit|mixer|gmixer|gmlp|resmlp|"
     r"mvitv2|eva|flexivit|davit|maxvit|maxxvit|coatnet|coatnext|efficientformer|mobilevit|volo|nest_|pvt|"
-    r"hiera|samvit|vitamin|tiny_vit|nextvit|gcvit|efficientvit|sequencer|cross|fastvit|aimv2|naflexvit|"
-    r"hgnetv2_b\d_t|test_|visformer|vovnet_t|sam2|dino|siglip|focalnet_huge|tresnet_v2|mambaout_xxl|csatv2|"
+    r"hiera|samvit|vitamin|tiny_vit|nextvit|gcvit|efficientvit|sequencer|cross|fastvit_(?:sa|ma|mci)|aimv2|naflexvit|"
+    r"hgnetv2_b\d_t|test_|visformer|vovnet_t|sam2|dino|siglip|focalnet_huge|mambaout_xxl|csatv2|"
     r"bat_|botnet|eca_botnext|sebotnet|halo|eca_halonext|sehalonet|lambda_|lamhalobotnet|caformer|cpubone|"
     r"deepseek_vit|gemma\d*_vit|qwen\d*_vit|edgenext|lowformer|mobilenetv4_hybrid|mobilenetv5|shvit|"
     r"swiftformer|.*_clip$)"

@@ -3,37 +3,30 @@
 Models are exported from the zoo with random weights (every parameter and buffer drawn at random, so
 torch's exporter finds no two equal tensors to merge) and `do_constant_folding=False` (otherwise it folds
 BatchNorm into the conv before it, which changes the parameter count; see test_default_export_*).
-Export + count times are written to onnx_timings.json next to this file.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import os
 import random
-import time
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
 
 onnx = pytest.importorskip("onnx")
 
-from core.anatomy import onnx_file as onnx_profile  # noqa: E402
-from core.anatomy import graph  # noqa: E402
-from core.models import zoo  # noqa: E402
-from core.errors import UserError  # noqa: E402
-from core.anatomy.profile import profile  # noqa: E402
+from core.anatomy import graph, onnx_file  # noqa: E402
 from core.anatomy.onnx_file import profile_onnx  # noqa: E402
+from core.anatomy.profile import profile  # noqa: E402
+from core.errors import UserError  # noqa: E402
+from core.models import zoo  # noqa: E402
 
 torch.set_num_threads(1)
-TIMINGS: dict[str, dict] = {}
 
 
 def export(name: str, size: int, fold: bool = False, dynamic: bool = False) -> bytes:
-    model = zoo.build(name)
+    model = zoo.build(name) if ":" not in name else _timm(name)
     with torch.no_grad():
         for t in list(model.parameters()) + list(model.buffers()):
             if t.is_floating_point():
@@ -53,12 +46,10 @@ def export(name: str, size: int, fold: bool = False, dynamic: bool = False) -> b
     return f.getvalue()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _write_timings():
-    yield
-    path = Path(__file__).with_name("onnx_timings.json")
-    old = json.loads(path.read_text()) if path.exists() else {}
-    path.write_text(json.dumps({**old, **TIMINGS}, indent=1))
+def _timm(name: str):
+    import timm
+
+    return timm.create_model(name.removeprefix(zoo.TIMM_PREFIX), pretrained=False).eval()
 
 
 MODELS = [
@@ -76,24 +67,15 @@ MODELS = [
     ("regnet_y_400mf", 224),
     ("convnext_tiny", 224),
     ("inception_v3", 299),
+    ("timm:tf_mixnet_s", 224),  # timm's dynamic "same" padding: Pad amounts computed in the graph
+    ("timm:resnet50_gn", 224),  # GroupNorm: InstanceNormalization + Mul/Add of the weights
 ]
 
 
 @pytest.mark.parametrize("name,size", MODELS)
 def test_totals_equal_the_zoo(name, size):
-    t0 = time.perf_counter()
-    data = export(name, size)
-    t1 = time.perf_counter()
-    got = profile_onnx(data, f"{name}.onnx")
-    t2 = time.perf_counter()
+    got = profile_onnx(export(name, size), f"{name}.onnx")
     want = profile(name)
-    TIMINGS[name] = {
-        "export_s": round(t1 - t0, 2),
-        "count_s": round(t2 - t1, 2),
-        "mb": round(len(data) / 2**20, 1),
-        "rows_onnx": len(got.layers),
-        "rows_zoo": len(want.layers),
-    }
     assert got.input_size == want.input_size
     assert (got.total_macs, got.total_params) == (want.total_macs, want.total_params)
     assert sum(l.params for l in got.layers) == got.total_params
@@ -140,8 +122,8 @@ def test_default_export_folds_batchnorm_macs_still_equal():
 
 
 def _tiny(op_type="Relu", **extra):
-    from onnx import TensorProto, helper, numpy_helper
     import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
 
     w = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
     nodes = [
@@ -165,8 +147,8 @@ def test_unknown_operator_is_listed_not_hidden():
 
 
 def test_external_data_is_refused(tmp_path):
-    from onnx import external_data_helper, numpy_helper
     import numpy as np
+    from onnx import external_data_helper, numpy_helper
 
     model = _tiny()
     model.graph.initializer[0].CopyFrom(numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w"))
@@ -217,10 +199,73 @@ def test_many_random_and_cut_files_never_crash():
 
 def test_size_and_node_limits(monkeypatch):
     data = _tiny().SerializeToString()
-    monkeypatch.setattr(onnx_profile, "MAX_BYTES", len(data) - 1)
+    monkeypatch.setattr(onnx_file, "MAX_BYTES", len(data) - 1)
     with pytest.raises(UserError, match="limit"):
         profile_onnx(data, "big.onnx")
-    monkeypatch.setattr(onnx_profile, "MAX_BYTES", 10**9)
-    monkeypatch.setattr(onnx_profile, "MAX_NODES", 1)
+    monkeypatch.setattr(onnx_file, "MAX_BYTES", 10**9)
+    monkeypatch.setattr(onnx_file, "MAX_NODES", 1)
     with pytest.raises(UserError, match="nodes"):
         profile_onnx(data, "many.onnx")
+
+
+class _Touch:
+    """Unpickling this would create a file: proof that nothing unpickled the upload."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        from pathlib import Path
+
+        return (Path.touch, (Path(self.path),))
+
+
+def test_a_pickle_is_refused_without_being_unpickled(tmp_path):
+    import pickle
+
+    marker = tmp_path / "unpickled"
+    for data in (pickle.dumps(_Touch(marker)), _torch_save(_Touch(marker))):
+        with pytest.raises(UserError) as info:
+            profile_onnx(data, "model.onnx")
+        assert _one_line(info.value)
+    assert not marker.exists()
+
+
+def _torch_save(obj) -> bytes:
+    f = io.BytesIO()
+    torch.save(obj, f)
+    return f.getvalue()
+
+
+def test_cli_count_and_graph_of_an_onnx_file(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "c20.onnx"
+    path.write_bytes(export("cifar-resnet-20", 32))
+    want = profile("cifar-resnet-20")
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, timeout=300)
+
+    out = cli("count", str(path), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert (data["total_macs"], data["total_params"], data["unknown_ops"]) == (want.total_macs, want.total_params, {})
+    out = cli("graph", str(path), "--level", "stage")
+    assert out.returncode == 0 and out.stdout.startswith("digraph")
+    (tmp_path / "junk.onnx").write_bytes(b"\x00garbage" * 100)
+    for args in (["count", str(tmp_path / "junk.onnx")], ["count", str(tmp_path / "missing.onnx")]):
+        out = cli(*args)
+        assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_operators_are_printed_by_the_cli(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "sin.onnx"
+    path.write_bytes(_tiny("Sin").SerializeToString())
+    out = subprocess.run([sys.executable, "-m", "core", "count", str(path)], capture_output=True, text=True)
+    assert out.returncode == 0 and "Sin x1" in out.stdout
