@@ -143,7 +143,9 @@ def main() -> None:
     for name, forward, ours in ratios:
         print(f"  {name:<40} real build + forward {forward:6.2f} s   first count {ours:5.2f} s   x{forward / ours:.1f}")
     if ratios:
-        print(f"median ratio (real build + forward) / first count: x{statistics.median(f / o for _, f, o in ratios):.1f}")
+        print(
+            f"median ratio (real build + forward) / first count: x{statistics.median(f / o for _, f, o in ratios):.1f}"
+        )
     print("\nfailures by reason:")
     for why, names in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         print(f"  {len(names):3d}  {why}\n       {', '.join(sorted(names)[:8])}{' ...' if len(names) > 8 else ''}")

@@ -197,10 +197,11 @@ def _infer(model, input_size):
 # Integer shape arithmetic worth folding; each output is no larger than its (<= 64-element) inputs
 # combined, so a crafted file cannot make the folding allocate much (ConstantOfShape, Expand, Tile,
 # Range are left out on purpose).
-_FOLDABLE = set(
+_FOLDABLE_OPS = (
     "Shape Gather Unsqueeze Squeeze Concat Slice Cast Add Sub Mul Div Floor Ceil Sqrt Identity Reshape Equal "
-    "Where ReduceProd Min Max Neg Abs Mod Less Greater Not And Or Clip Transpose".split()
+    "Where ReduceProd Min Max Neg Abs Mod Less Greater Not And Or Clip Transpose"
 )
+_FOLDABLE = set(_FOLDABLE_OPS.split())
 
 
 def _foldable(n, known) -> bool:
