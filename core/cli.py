@@ -24,11 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("list", help="zoo names with family and default input")
+    p.add_argument("--all", action="store_true", help="also every timm model of a CNN family (timm:NAME)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler="core.models.cli:list_command")
 
     p = sub.add_parser("count", help="per-layer multiply-accumulates (MACs) and parameters, with totals")
-    p.add_argument("arch")
+    p.add_argument("arch", help="zoo name, timm:NAME, or a path ending in .onnx")
     p.add_argument("--input", help="C,H,W (default: the architecture's own input size)")
     p.add_argument(
         "--set",
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="core.anatomy.cli:count_command")
 
     p = sub.add_parser("graph", help="block graph as Graphviz DOT (stage, block or layer level)")
-    p.add_argument("arch")
+    p.add_argument("arch", help="zoo name, timm:NAME, or a path ending in .onnx")
     p.add_argument("--level", choices=["stage", "block", "layer"], default="block")
     p.add_argument("--input", help="C,H,W (default: the architecture's own input size)")
     p.add_argument(

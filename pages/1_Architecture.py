@@ -1,8 +1,12 @@
-"""Architecture: one net from the zoo — block graph, headline figures, per-layer and per-stage costs."""
+"""Architecture: one net from the zoo, any timm CNN, or an uploaded ONNX file — block graph, headline
+figures, per-layer and per-stage costs."""
+
+import hashlib
 
 import streamlit as st
 
 from core.anatomy import compare, graph
+from core.anatomy.onnx_file import MAX_BYTES
 from core.errors import UserError
 from core.models import zoo
 from core.units import human
@@ -14,10 +18,14 @@ setup("Architecture", "🏛️")
 st.title("🏛️ Architecture")
 
 DEFAULT_ARCH = "resnet34"
+DEFAULT_TIMM = "timm:resnet50d"
 ALL = "all families"
 MAX_SIDE = 8192  # px: the URL may ask for anything; counting is closed-form, so this is generous
+TIMM = "timm: every CNN (search)"
 groups = cached.names_by_family()
 all_names = [name for names in groups.values() for name in names]  # ordered by family
+if "family" not in st.session_state and str(st.query_params.get("arch", "")).startswith(zoo.TIMM_PREFIX):
+    st.session_state.family = TIMM  # a link to a timm net opens with timm's list
 
 
 def open_arch(name: str) -> None:
@@ -27,16 +35,22 @@ def open_arch(name: str) -> None:
 
 # --- controls (bound to the URL so a link reproduces the view) ----------------------------------
 top = st.columns([1.4, 2, 1, 1, 2])
-family = top[0].selectbox("Family", [ALL] + list(groups), key="family")
+family = top[0].selectbox(
+    "Family",
+    [ALL, TIMM] + list(groups),
+    key="family",
+    help="The curated zoo by family, or every convolutional model timm can build (timm:NAME)",
+)
 # plain names in the box, so a hand-written link ?arch=vgg19 works too
-choices = all_names if family == ALL else groups[family]
+choices = all_names if family == ALL else cached.timm_names() if family == TIMM else groups[family]
+default = DEFAULT_TIMM if family == TIMM else DEFAULT_ARCH
 name = top[1].selectbox(
     "Architecture (type to search)",
     choices,
-    index=choices.index(DEFAULT_ARCH) if DEFAULT_ARCH in choices else 0,
+    index=choices.index(default) if default in choices else 0,
     key="arch",
     bind="query-params",
-    help="The zoo, ordered by family",
+    help="The zoo, ordered by family; pick 'timm: every CNN' in Family to search all of timm",
 )
 arch = zoo.get(name)
 c, default_h, default_w = arch.input_size
@@ -97,8 +111,25 @@ if name.startswith("cifar-"):
 option_key = tuple(sorted(options.items()))
 input_size = (c, int(h) if h is not None else default_h, int(w) if w is not None else default_w)
 
+with st.expander("📂 Your own model: open an ONNX file", expanded=st.session_state.get("onnx_upload") is not None):
+    upload = st.file_uploader(
+        "ONNX file (weights inside the file)",
+        type=["onnx"],
+        key="onnx_upload",
+        max_upload_size=MAX_BYTES // 2**20,
+        help="Read as protobuf only (nothing is unpickled or executed); shapes inferred with the onnx "
+        "package; counted by the same rules as the zoo. Height/width above override a symbolic input size.",
+    )
+
 try:
-    result = cached.arch_profile(name, input_size, option_key)
+    if upload is None:
+        result = cached.arch_profile(name, input_size, option_key)
+    else:
+        data = upload.getvalue()
+        onnx_key = (hashlib.sha256(data).hexdigest(), upload.name)
+        own = cached.onnx_profile(*onnx_key, None, data)
+        input_size = own.input_size if h is None and w is None else (own.input_size[0], *input_size[1:])
+        result = cached.onnx_profile(*onnx_key, input_size, data)
 except UserError as exc:
     show_user_error(exc)
     st.stop()
@@ -115,17 +146,27 @@ metrics[1].metric(
 metrics[2].metric("Depth", result.depth, help="Weighted layers (conv, linear) on the longest input-to-output path")
 metrics[3].metric(
     "Published top-1",
-    f"{arch.top1:.1f} %" if arch.top1 else "—",
+    f"{arch.top1:.1f} %" if arch.top1 and upload is None else "—",
     help=f"ImageNet top-1 accuracy; source: {arch.top1_source}"
-    if arch.top1
+    if arch.top1 and upload is None
     else "No published ImageNet accuracy for this entry",
 )
 metrics[4].metric("Input", f"{input_size[0]}×{input_size[1]}×{input_size[2]}")
 
-source = f" · top-1 source: {arch.top1_source}" if arch.top1_source else ""
-st.info(f"**{arch.family}** ({arch.year}) — {arch.description}  \n*{arch.paper}*{source}", icon="📄")
+if upload is not None:
+    st.info(
+        f"**Your ONNX file `{upload.name}`** — {len(result.layers)} layers; counted from the file's graph "
+        "with the zoo's rules (MACs of convolutions and linear layers, biases not counted)",
+        icon="📂",
+    )
+    for note in result.notes:
+        st.warning(note, icon="⚠️")
+else:
+    source = f" · top-1 source: {arch.top1_source}" if arch.top1_source else ""
+    year = f" ({arch.year})" if arch.year else ""
+    st.info(f"**{arch.family}**{year} — {arch.description}  \n*{arch.paper}*{source}", icon="📄")
 
-twins = compare.counterparts(name)
+twins = compare.counterparts(name) if upload is None else []
 if twins:
     with st.container(border=True):
         st.markdown("**Compare with its twin** — the paper's version vs torchvision's, or plain vs residual:")
@@ -143,14 +184,19 @@ if twins:
 
 # --- graph ----------------------------------------------------------------------------------------
 st.subheader(f"Block graph · {level} level")
-dot = cached.arch_dot(name, input_size, option_key, level)
-stem = f"{name}_{input_size[1]}x{input_size[2]}"
+if upload is None:
+    dot = cached.arch_dot(name, input_size, option_key, level)
+    figures = cached.arch_figures(name, input_size, option_key)
+else:
+    dot = cached.onnx_dot(*onnx_key, input_size, level, data)
+    figures = cached.onnx_figures(*onnx_key, input_size, data)
+stem = f"{result.arch.replace(':', '_')}_{input_size[1]}x{input_size[2]}"
 graphs.show(dot, key="arch-graph", name=f"{stem}_{level}")
-tables = cached.arch_tables(name, input_size, option_key)  # shared by every session: read-only
+# shared by every session (read-only); an uploaded file's tables are its own
+tables = cached.arch_tables(name, input_size, option_key) if upload is None else cached.tables_of(result)
 st.download_button("⬇️ Table (CSV)", tables["csv"], f"{stem}_layers.csv", "text/csv", on_click="ignore")
 
 # --- costs ----------------------------------------------------------------------------------------
-figures = cached.arch_figures(name, input_size, option_key)
 per_stage, per_layer, charts = st.tabs(["Per stage", "Per layer", "Charts per layer"])
 COUNT = st.column_config.NumberColumn(format="localized")
 

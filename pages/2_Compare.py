@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.anatomy import compare, graph
 from core.errors import UserError
+from core.models import zoo
 from core.units import human
 from ui import cached, graphs
 from ui.figures import show
@@ -22,16 +23,23 @@ DEFAULT = ["vgg19", "plain34", "resnet34"]
 groups = cached.names_by_family()
 all_names = [name for names in groups.values() for name in names]  # ordered by family
 
-top = st.columns([4, 2])
+top = st.columns([4, 1.2, 2])
+linked_timm = any(a.startswith(zoo.TIMM_PREFIX) for a in st.query_params.get_all("archs"))
+with_timm = top[1].toggle(
+    "Search all of timm",
+    value=linked_timm,
+    key="cmp_timm",
+    help="Add every convolutional model timm can build (timm:NAME) to the list",
+)
 names = top[0].multiselect(
     "Architectures (2–4, type to search)",
-    all_names,
+    all_names + (cached.timm_names() if with_timm else []),
     default=DEFAULT,
     max_selections=4,
     key="archs",
     bind="query-params",
 )
-level = top[1].radio(
+level = top[2].radio(
     "Graph level",
     graph.LEVELS,
     index=graph.LEVELS.index("layer"),

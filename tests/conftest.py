@@ -102,6 +102,27 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture(scope="session")
+def cifar_onnx(tmp_path_factory) -> Path:
+    """cifar-resnet-20 exported to ONNX (random weights, no BatchNorm folding), for the upload tests."""
+    import warnings
+
+    import torch
+
+    from core.models import zoo
+
+    model = zoo.build("cifar-resnet-20")
+    with torch.no_grad():
+        for t in list(model.parameters()) + list(model.buffers()):
+            if t.is_floating_point():
+                t.uniform_(0.5, 1.5)  # distinct values: the exporter merges equal tensors
+    path = tmp_path_factory.mktemp("onnx") / "my_cifar_resnet20.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, torch.zeros(1, 3, 32, 32), str(path), dynamo=False, do_constant_folding=False)
+    return path
+
+
 def open_page(page: str, timeout: int = 120, **query):
     """AppTest of one page as a user reaches it: the landing page first, then `page` (with URL query)."""
     from streamlit.testing.v1 import AppTest

@@ -38,6 +38,12 @@ def names_by_family() -> dict[str, list[str]]:
     return zoo.families()
 
 
+@st.cache_data(max_entries=1, show_spinner=False)
+def timm_names() -> list[str]:
+    """timm:<name> of every CNN family in timm's registry (imports timm on first use only)."""
+    return zoo.timm_names()
+
+
 @bounded(max_entries=64, max_bytes=96 * MiB, weigh=_pickled)
 def arch_profile(arch: str, input_size: tuple | None = None, options: Options = ()) -> Profile:
     return profile(arch, input_size, **dict(options))
@@ -46,7 +52,10 @@ def arch_profile(arch: str, input_size: tuple | None = None, options: Options = 
 @bounded(max_entries=64, max_bytes=96 * MiB, weigh=_pickled)
 def arch_tables(arch: str, input_size: tuple | None, options: Options) -> dict:
     """The Architecture page's tables and CSV download, once per net (not per page open)."""
-    p = arch_profile(arch, input_size, options)
+    return tables_of(arch_profile(arch, input_size, options))
+
+
+def tables_of(p: Profile) -> dict:
     return {"stages": compare.stage_summary(p), "layers": compare.layer_table(p), "csv": p.table().to_csv(index=False)}
 
 
@@ -82,3 +91,23 @@ def accuracy_points() -> pd.DataFrame:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def accuracy_figure(selected: tuple[str, ...]):
     return charts.accuracy_scatter(accuracy_points(), list(selected))
+
+
+# An uploaded ONNX file: keyed by its digest (the leading underscore keeps Streamlit from hashing the
+# bytes again on every call).
+@st.cache_resource(max_entries=4, show_spinner=False)
+def onnx_profile(digest: str, name: str, input_size: tuple | None, _data: bytes) -> Profile:
+    from core.anatomy.onnx_file import profile_onnx
+
+    return profile_onnx(_data, name, input_size)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def onnx_dot(digest: str, name: str, input_size: tuple | None, level: str, _data: bytes) -> str:
+    return graph.to_dot(onnx_profile(digest, name, input_size, _data), level=level)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def onnx_figures(digest: str, name: str, input_size: tuple | None, _data: bytes) -> dict:
+    p = onnx_profile(digest, name, input_size, _data)
+    return {"stage": charts.stage_figure(p), "layer": charts.layer_figure(p), "cumulative": charts.cumulative_figure(p)}

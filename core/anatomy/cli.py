@@ -1,4 +1,6 @@
-"""`python -m core count|graph ARCH`: the per-layer table and the block graph of one net."""
+"""`python -m core count|graph ARCH`: the per-layer table and the block graph of one net.
+
+ARCH is a zoo name, `timm:<name>`, or the path of an ONNX file (ending in .onnx)."""
 
 from __future__ import annotations
 
@@ -30,10 +32,24 @@ def parse_options(pairs: list[str]) -> dict:
     return options
 
 
+def _profile(args):
+    if args.arch.lower().endswith(".onnx"):
+        from core.anatomy.onnx_file import profile_onnx_file
+
+        if args.set:
+            raise UserError("--set sets options of zoo models; an ONNX file has none")
+        return profile_onnx_file(args.arch, parse_input(args.input))
+    return profile(args.arch, parse_input(args.input), **parse_options(args.set))
+
+
 def count_command(args) -> None:
-    result = profile(args.arch, parse_input(args.input), **parse_options(args.set))
+    result = _profile(args)
+    notes = getattr(result, "notes", [])
     if args.json:
-        print(json.dumps(result.to_json()))
+        data = result.to_json()
+        if hasattr(result, "unknown_ops"):
+            data["unknown_ops"] = result.unknown_ops
+        print(json.dumps(data))
         return
     table = result.table()[["name", "type", "stage", "detail", "output_shape", "params", "macs"]]
     print(table.to_string(index=False, formatters={"params": "{:,}".format, "macs": "{:,}".format}))
@@ -42,9 +58,11 @@ def count_command(args) -> None:
         f"\n{result.arch} at {c}x{h}x{w}: {result.total_macs:,} MACs ({result.total_macs / 1e9:.3f} G), "
         f"{result.total_params:,} params ({result.total_params / 1e6:.2f} M), depth {result.depth}"
     )
+    for note in notes:
+        print(f"note: {note}")
 
 
 def graph_command(args) -> None:
-    result = profile(args.arch, parse_input(args.input), **parse_options(args.set))
+    result = _profile(args)
     dot = to_dot(result, args.level, collapse=args.collapse)
     print(to_svg(dot) if args.svg else dot, end="")

@@ -124,7 +124,7 @@ def _capture(model: nn.Module) -> Structure:
     steps: list[Step] = []
     seen_modules: set[int] = set()
     calls: dict[str, int] = {}
-    in_channels = None
+    in_channels, first_conv = None, True
     for node in graph.nodes:
         stack = node.meta.get("nn_module_stack", {})
         module_path = next(reversed(stack), "") if stack else ""
@@ -143,8 +143,10 @@ def _capture(model: nn.Module) -> Structure:
             if id(target) not in seen_modules:  # ... and owns its weights once
                 seen_modules.add(id(target))
                 params = _own_params(target)
-            if in_channels is None and isinstance(target, nn.modules.conv._ConvNd):
-                in_channels = target.in_channels
+            if first_conv and isinstance(target, nn.modules.conv._ConvNd):
+                first_conv = False  # its channels are the input's only if it reads the input itself
+                reads_input = bool(node.args) and isinstance(node.args[0], fx.Node) and node.args[0].op == "placeholder"
+                in_channels = target.in_channels if reads_input else None
             block = _block_of(paths, model, node.target)
         else:
             if node.op == "call_function":
@@ -278,10 +280,24 @@ def _spatial(shape, kernel, stride, padding, dilation=(1, 1), ceil=False):
     )
 
 
+# timm's TensorFlow-style "same" padding, computed from the input size in forward: ceil(size / stride) out
+_DYNAMIC_SAME = {"Conv2dSame", "Conv2dSameExport", "MaxPool2dSame", "AvgPool2dSame"}
+
+
+def _dynamic_same(m: nn.Module) -> bool:
+    return type(m).__name__ in _DYNAMIC_SAME or getattr(m, "same_pad", False) is True
+
+
+def _same_out(x: _T, stride) -> tuple:
+    return tuple(-(-s // st) for s, st in zip(x.shape[2:], _pair(stride)))
+
+
 def _conv(m: nn.Conv2d, x: _T):
     if x.shape[1] != m.in_channels:
         raise UserError(f"{type(m).__name__} expects {m.in_channels} input channels, got {x.shape[1]}")
-    if isinstance(m.padding, str):  # "same" keeps the size (stride 1 only, by PyTorch's rule)
+    if _dynamic_same(m):
+        hw = _same_out(x, m.stride)
+    elif isinstance(m.padding, str):  # "same" keeps the size (stride 1 only, by PyTorch's rule)
         hw = x.shape[2:] if m.padding == "same" else _spatial(x.shape, m.kernel_size, m.stride, 0, m.dilation)
     else:
         hw = _spatial(x.shape, m.kernel_size, m.stride, m.padding, m.dilation)
@@ -339,6 +355,8 @@ def _module_rule(m: nn.Module, x: _T):
         ),
     ):
         return x, 0
+    if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)) and _dynamic_same(m):
+        return _T(x.shape[:2] + _same_out(x, m.stride)), 0
     if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
         dilation = getattr(m, "dilation", 1)
         return _pool(x, m.kernel_size, m.stride, m.padding, dilation, m.ceil_mode), 0
@@ -501,6 +519,8 @@ def _to_meta(value):
         return torch.empty(value.shape, device="meta")
     if isinstance(value, (tuple, list)):
         return type(value)(_to_meta(v) for v in value)
+    if isinstance(value, dict):  # keyword arguments, e.g. F.group_norm(x, g, weight=w, bias=b)
+        return {k: _to_meta(v) for k, v in value.items()}
     return value
 
 
@@ -510,6 +530,11 @@ def _from_meta(value):
     if isinstance(value, (tuple, list)) and not isinstance(value, torch.Size):
         return type(value)(_from_meta(v) for v in value)
     return value
+
+
+# functions that are convolutions or linear layers: weight (out, in/groups, k...) or (out, in), so every
+# output element costs prod(weight.shape[1:]) multiply-accumulates, as for the modules
+_WEIGHTED_FUNCTIONS = {F.conv1d, F.conv2d, F.conv3d, torch.conv1d, torch.conv2d, torch.conv3d, F.linear}
 
 
 def _evaluate(step: Step, args, kwargs):
@@ -528,7 +553,11 @@ def _evaluate(step: Step, args, kwargs):
         rule = _FUNCTION_RULES.get(step.target)
         if rule is not None:
             return rule(*args, **kwargs), 0
-        return _from_meta(step.target(*_to_meta(args), **_to_meta(kwargs))), 0
+        value = _from_meta(step.target(*_to_meta(args), **_to_meta(kwargs)))
+        if step.target in _WEIGHTED_FUNCTIONS:  # F.conv2d with a fixed filter (timm's blur pool), F.linear
+            weight = args[1] if len(args) > 1 else kwargs["weight"]
+            return value, value.numel() // value.shape[0] * math.prod(weight.shape[1:])
+        return value, 0
     if step.kind == "call_method":
         rule = _METHOD_RULES.get(step.target)
         if rule is not None:

@@ -8,7 +8,7 @@ from core.models import zoo
 
 
 def list_command(args) -> None:
-    rows = [zoo.get(n) for n in zoo.names()]
+    rows = [zoo.get(n) for n in zoo.names() + (zoo.timm_names() if args.all else [])]
     if args.json:
         print(
             json.dumps(

@@ -8,6 +8,15 @@ that ships inside torchvision):
 - our own teaching nets in `core.models.cifar` and `core.models.paper` (CIFAR plain/residual family, plain-18/34, paper variants).
 
 CIFAR names are parsed, so any depth 6n+2 works: `cifar-plain-N`, `cifar-resnet-N`.
+
+Beyond the curated list, every convolutional model timm can build is reachable as `timm:<name>`
+(e.g. `timm:resnet50d`), resolved lazily: nothing of timm is imported or built until such a name is
+asked for, and `timm_names()` only reads timm's registry of names. The CNN rule (`cnn_problem`) is
+structural and checked on the built model: at least one convolution whose windows overlap
+(kernel > stride; a ViT's patchify stem does not count) and no self-attention (a module whose class
+name contains "Attention" or is one of timm's attention layers, or a `qkv` projection). The list
+offered for search leaves out families known to fail that rule (`TIMM_NOT_CNN`, checked against the
+whole registry by bench/bench_timm.py).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from torch import nn
 from core.errors import UserError
 
 CIFAR_NAME = re.compile(r"^cifar-(plain|resnet)-(\d+)$")
+TIMM_PREFIX = "timm:"
 CIFAR_LISTED_DEPTHS = (20, 32, 44, 56, 110, 1202)
 CIFAR_OPTIONS = {
     "width": 16,
@@ -72,7 +82,7 @@ def check_option(arch: str, key: str, value, default):
 class Arch:
     name: str
     family: str
-    year: int
+    year: int | None  # None: not recorded (timm's registry has no year)
     paper: str
     description: str
     input_size: tuple[int, int, int]  # default (C, H, W)
@@ -512,9 +522,14 @@ def get(name: str) -> Arch:
                 f"{name[:40]}: ConvAtlas builds CIFAR nets up to {MAX_DEPTH:,} layers (the paper's deepest)"
             )
         return _cifar_arch(match[1], int(match[2]))
+    if name.startswith(TIMM_PREFIX):
+        return _timm_arch(name[len(TIMM_PREFIX) :])
     if name in _registry():
         return _registry()[name]
-    raise UserError(f"unknown architecture {name!r}; `python -m core list` shows the zoo")
+    raise UserError(
+        f"unknown architecture {name!r}; `python -m core list` shows the zoo, "
+        "`python -m core list --all` adds timm's CNNs (timm:NAME)"
+    )
 
 
 def build(name: str, **options) -> nn.Module:
@@ -527,3 +542,86 @@ def families() -> dict[str, list[str]]:
     for arch in _registry().values():
         grouped.setdefault(arch.family, []).append(arch.name)
     return grouped
+
+
+# --------------------------------------------------------------------------------------------------
+# timm:<name> — every convolutional model timm can build
+# --------------------------------------------------------------------------------------------------
+# Families that are not CNNs by the rule below (vision transformers, MLP mixers, hybrids with
+# self-attention): left out of the searchable list so it offers only names that build and count.
+# A name given by hand is still checked on the built model (`cnn_problem`).
+TIMM_NOT_CNN = re.compile(
+    r"^(vit|deit|swin|beit|cait|xcit|levit|pit_|tnt_|twins|crossvit|coat_|convit|mixer|gmixer|gmlp|resmlp|"
+    r"mvitv2|eva|flexivit|davit|maxvit|maxxvit|coatnet|coatnext|efficientformer|mobilevit|volo|nest_|pvt|"
+    r"hiera|samvit|vitamin|tiny_vit|nextvit|gcvit|efficientvit|sequencer|cross|fastvit_(?:sa|ma|mci)|aimv2|naflexvit|"
+    r"hgnetv2_b\d_t|test_|visformer|vovnet_t|sam2|dino|siglip|focalnet_huge|mambaout_xxl|csatv2|"
+    r"bat_|botnet|eca_botnext|sebotnet|halo|eca_halonext|sehalonet|lambda_|lamhalobotnet|caformer|cpubone|"
+    r"deepseek_vit|gemma\d*_vit|qwen\d*_vit|edgenext|lowformer|mobilenetv4_hybrid|mobilenetv5|shvit|"
+    r"swiftformer|.*_clip$)"
+)
+_SELF_ATTENTION = {"BottleneckAttn", "HaloAttn", "LambdaLayer", "NonLocalAttn", "BatNonLocalAttn", "MultiheadAttention"}
+
+
+def cnn_problem(model: nn.Module) -> str | None:
+    """Why a built model is not a CNN by ConvAtlas's rule, or None if it is one."""
+    overlapping = False
+    for path, m in model.named_modules():
+        cls = type(m).__name__
+        if "Attention" in cls or cls in _SELF_ATTENTION or path.rsplit(".", 1)[-1] == "qkv":
+            return f"it has self-attention ({cls} at {path or 'the top'})"
+        if isinstance(m, nn.modules.conv._ConvNd) and max(m.kernel_size) > max(m.stride):
+            overlapping = True
+    return None if overlapping else "it has no convolution with overlapping windows (kernel > stride)"
+
+
+@lru_cache(maxsize=1)
+def timm_names() -> list[str]:
+    """`timm:<name>` for every model in timm's registry that is not of a known non-CNN family."""
+    import timm
+
+    return [TIMM_PREFIX + n for n in timm.list_models() if not TIMM_NOT_CNN.match(n)]
+
+
+def _timm_cnn_builder(timm_name: str) -> Callable[..., nn.Module]:
+    def build(num_classes: int = 1000):
+        import timm
+
+        model = timm.create_model(timm_name, pretrained=False, num_classes=num_classes)
+        problem = cnn_problem(model)
+        if problem:
+            raise UserError(f"not a convolutional network: {problem}")
+        return model
+
+    return build
+
+
+@lru_cache(maxsize=256)
+def _timm_arch(timm_name: str) -> Arch:
+    import timm
+    from timm.models import get_pretrained_cfg
+
+    if not timm.is_model(timm_name):
+        close = [n for n in timm.list_models(f"*{timm_name}*")][:5]
+        hint = f"; similar: {', '.join(TIMM_PREFIX + n for n in close)}" if close else ""
+        raise UserError(f"timm has no model {timm_name!r}{hint}")
+    cfg = get_pretrained_cfg(timm_name)
+    cfg = cfg.to_dict() if cfg is not None else {}
+    module = _timm_module(timm_name)
+    c, h, w = tuple(cfg.get("input_size") or (3, 224, 224))
+    paper = cfg.get("paper_name") or cfg.get("paper_ids") or f"timm (pytorch-image-models), module {module}"
+    return Arch(
+        name=TIMM_PREFIX + timm_name,
+        family=f"timm {module}",
+        year=None,
+        paper=str(paper),
+        description=f"timm's {timm_name}, built without weights (timm {timm.__version__}).",
+        input_size=(c, h, w),
+        builder=_timm_cnn_builder(timm_name),
+        options={"num_classes": 1000},
+    )
+
+
+def _timm_module(timm_name: str) -> str:
+    from timm.models import _registry
+
+    return _registry._model_to_module.get(timm_name, "?")

@@ -70,3 +70,33 @@ def test_cifar_options_and_twin_button(at):
     at.button(key="open-resnet50-paper").click().run()
     assert at.selectbox(key="arch").value == "resnet50-paper"
     assert metrics(at)["Multiply-accumulates"] == "3.86 G"
+
+
+def test_uploaded_onnx_file_shows_its_graph_and_table(cifar_onnx):
+    app = open_page("pages/1_Architecture.py")
+    app.file_uploader(key="onnx_upload").set_value(
+        (cifar_onnx.name, cifar_onnx.read_bytes(), "application/octet-stream")
+    )
+    app.run(timeout=180)
+    assert not app.exception and not app.error
+    want = profile("cifar-resnet-20")
+    shown = metrics(app)
+    assert shown["Parameters"] == human(want.total_params) and shown["Multiply-accumulates"] == human(want.total_macs)
+    assert shown["Input"] == "3×32×32" and shown["Published top-1"] == "—"
+    assert any(cifar_onnx.name in i.value for i in app.info)
+    dot = app.get("graphviz_chart")[0].proto.spec
+    assert dot.startswith("digraph") and "skip" in dot  # residual blocks drawn with their shortcuts
+    layers = app.dataframe[1].value
+    assert layers.macs.sum() == want.total_macs and layers.params.sum() == want.total_params
+    assert {"stage1", "stage2", "stage3", "head"} <= set(layers.stage)
+    app.file_uploader(key="onnx_upload").set_value(("broken.onnx", cifar_onnx.read_bytes()[:5000], "x")).run()
+    assert not app.exception and len(app.error) == 1 and "ONNX" in app.error[0].value
+
+
+def test_timm_family_searches_all_of_timm():
+    app = open_page("pages/1_Architecture.py")
+    assert "timm:resnet50d" not in app.selectbox(key="arch").options  # the curated zoo by default
+    app.selectbox(key="family").set_value("timm: every CNN (search)").run(timeout=180)
+    box = app.selectbox(key="arch")
+    assert box.value == "timm:resnet50d" and len(box.options) > 500
+    assert not app.exception and metrics(app)["Parameters"] == human(profile("timm:resnet50d").total_params)

@@ -45,3 +45,24 @@ def test_browser_link_reproduces_a_view_and_reports_bad_sizes(app_url, page):
     wait_idle(page)
     assert_no_exception(page)
     assert "32x32" in page.get_by_test_id("stAlert").first.inner_text()
+
+
+def test_browser_uploads_an_onnx_file_and_shows_its_graph_and_table(app_url, page, cifar_onnx):
+    page.goto(f"{app_url}/Architecture")
+    wait_idle(page, timeout_ms=180_000)
+    page.get_by_text("Your own model: open an ONNX file").click()
+    page.locator(".st-key-onnx_upload input[type='file']").set_input_files(str(cifar_onnx))
+    page.get_by_test_id("stAlert").filter(has_text=cifar_onnx.name).wait_for(timeout=180_000)
+    wait_idle(page, timeout_ms=180_000)
+    page.wait_for_selector("[data-testid='stGraphVizChart'] svg", timeout=180_000)
+    assert_no_exception(page)
+    assert cifar_onnx.name in page.get_by_test_id("stAlert").first.inner_text()
+    assert "40.6 M" in page.get_by_test_id("stMetric").nth(1).inner_text()  # cifar-resnet-20 MACs (zoo count)
+    svg = page.locator("[data-testid='stGraphVizChart'] svg")
+    assert svg.locator("g.node").count() > 5 and svg.locator("g.edge").count() > 5
+    page.get_by_role("tab", name="Per layer", exact=True).click()
+    wait_idle(page, timeout_ms=180_000)
+    assert page.locator("[data-testid='stDataFrame']").count() >= 1
+    page.set_viewport_size({"width": 1600, "height": 2600})
+    wait_idle(page, timeout_ms=180_000)
+    screenshot(page, "architecture_onnx_upload")

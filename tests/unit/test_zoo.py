@@ -79,3 +79,35 @@ def test_metadata_from_installed_torchvision():
     r50 = zoo.get("resnet50")
     assert r50.top1 == pytest.approx(76.13) and r50.published_gmacs == pytest.approx(4.089)
     assert zoo.get("inception_v3").input_size == (3, 299, 299)
+
+
+def test_timm_names_are_resolved_lazily():
+    """The zoo (and a CIFAR name) never imports timm; a timm: name does."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from core.models import zoo; zoo.get('cifar-resnet-20'); zoo.names(); "
+        "a = 'timm' in sys.modules; zoo.get('timm:resnet50d'); print(a, 'timm' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "True"], out.stderr
+
+
+def test_timm_cnn_rule_and_list():
+    from core.anatomy.profile import profile
+
+    listed = zoo.timm_names()
+    assert "timm:resnet50d" in listed and "timm:convnext_tiny" in listed
+    assert "timm:vit_base_patch16_224" not in listed and "timm:botnet26t_256" not in listed
+    assert not any(n.startswith(zoo.TIMM_PREFIX) for n in zoo.names())  # the curated zoo stays the default
+    p = profile("timm:resnet50d")
+    assert p.input_size == (3, 224, 224) and p.total_params == 25_576_264
+    assert {"stage1", "stage4", "head"} <= {layer.stage for layer in p.layers}
+    for bad, message in [
+        ("timm:vit_tiny_patch16_224", "not a convolutional network: it has self-attention"),
+        ("timm:gmixer_12_224", "no convolution with overlapping windows"),
+        ("timm:no_such_net", "timm has no model"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            profile(bad)
