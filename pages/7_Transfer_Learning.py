@@ -33,7 +33,7 @@ task_name = c1.selectbox(
 )
 depth = c2.selectbox("Source net (ResNet depth)", [8, 14, 20], key="tl_depth", bind="query-params")
 seeds = c3.slider("Seeds", 1, 3, 1, key="tl_seeds", bind="query-params", help="each seed: its own labelled draw")
-c4, c5 = st.columns(2)
+c4, c5, c6 = st.columns([2, 2, 1])
 shots_choice = c4.select_slider(
     "Labelled examples per target class", SHOT_CHOICES, value="1", key="tl_shots", bind="query-params"
 )
@@ -47,9 +47,17 @@ frozen_stages = c5.slider(
     help="3: everything frozen, linear classifier on cached features; 2: fine-tune stage 3; "
     "1: fine-tune stages 2–3; 0: fine-tune everything (the stem too).",
 )
+steps = c6.selectbox(
+    "SGD steps per target run",
+    [25, 50, 100],
+    index=2,
+    key="tl_steps",
+    bind="query-params",
+    help="The same for every strategy and label count (100: the setting the default task was chosen with).",
+)
 STRATEGY_OF_FROZEN = {3: "frozen", 2: "last1", 1: "last2", 0: "all"}
 
-settings = (task_name, depth, seeds)
+settings = (task_name, depth, seeds, steps)
 results = st.session_state.setdefault("tl_results", {})
 
 
@@ -63,6 +71,7 @@ def run_sweep() -> transfer.TransferResult:
             config,
             shots=transfer.SHOTS + (transfer.ALL,),
             seeds=tuple(range(1, seeds + 1)),
+            recipe=transfer.Recipe(steps=steps),
             progress=lambda f, text: bar.progress(f, text=text),
         )
         status.update(label="Done: source net, cached features and every strategy", state="complete")

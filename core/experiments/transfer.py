@@ -408,7 +408,7 @@ class TransferResult:
     source_label: str
     feature_seconds: float  # one forward pass over the target pool (0 when read from the cache)
     recompute_seconds: float  # the frozen strategy's largest run again, running the frozen net every step
-    recompute_shots: int
+    recompute_shots: int  # its labels per class (the table's "shots" of that row)
     feature_path: str
     features_from_disk: bool
     steps: int
@@ -448,6 +448,7 @@ def sweep(
     big = ALL if ALL in shots else max(shots)
     if "frozen" in strategies:  # the cache's speed-up, measured in the same run
         recompute = linear_through_network(source, task, big, seeds[0], recipe)[1]
+    big = int(torch.bincount(task.target.train_y).min()) if big == ALL else big  # as in the table
     return TransferResult(
         pd.DataFrame(rows),
         task.task,
