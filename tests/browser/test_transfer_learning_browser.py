@@ -7,7 +7,7 @@ from conftest import SCREENSHOTS, assert_no_exception, screenshot, wait_idle
 
 def test_page_in_browser(app_url, page):
     page.goto(f"{app_url}/Transfer_Learning?tl_steps=25&tl_shots=1")
-    wait_idle(page)
+    wait_idle(page, timeout_ms=240_000)  # the first run of a fresh server imports torch
     assert_no_exception(page)
     assert page.get_by_text("source: digits 0–9; target: the same ten digits, mirrored").count() >= 1
     page.locator(".st-key-tl_run button").click()
