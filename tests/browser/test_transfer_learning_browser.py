@@ -10,7 +10,8 @@ def test_page_in_browser(app_url, page):
     wait_idle(page, timeout_ms=240_000)  # the first run of a fresh server imports torch
     assert_no_exception(page)
     assert page.get_by_text("source: digits 0–9; target: the same ten digits, mirrored").count() >= 1
-    page.locator(".st-key-tl_run button").click()
+    screenshot(page, "transfer_learning_fresh")
+    page.get_by_role("button", name="▶ Run the comparison").first.click()
     page.get_by_text("1 · Target accuracy against the number of labels").wait_for(timeout=480_000)
     wait_idle(page, timeout_ms=120_000)
     assert_no_exception(page)
