@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shots", default="1,3,10,30,all", help="labelled examples per target class, comma-separated")
     p.add_argument("--seeds", default="0", help="seeds, comma-separated (default 0)")
     p.add_argument("--strategies", default="scratch,frozen,last1,last2,all", help="comma-separated subset")
-    p.add_argument("--depth", type=int, default=20, help="source net: cifar-resnet-DEPTH (default 8)")
+    p.add_argument("--depth", type=int, default=8, help="source net: cifar-resnet-DEPTH (default 8)")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--epochs", type=int, default=None, help="source training epochs (default: the recipe)")
     p.add_argument("--steps", type=int, default=None, help="target training steps per run (default 100)")
