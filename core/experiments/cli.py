@@ -1,4 +1,4 @@
-"""`python -m core paths ...` and `python -m core drift ...`: the experiments on stored or freshly trained runs."""
+"""`python -m core paths|drift|transfer ...`: the experiments on stored or freshly trained runs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import fields
 import pandas as pd
 
 from core.errors import UserError
-from core.experiments import drift, paths
+from core.experiments import drift, paths, transfer
 from core.training.cli import run_comparison
 from core.training.config import RunConfig
 from core.training.data import load_dataset
@@ -164,3 +164,82 @@ def drift_command(args) -> None:
             f"{s['mean_consecutive_cka']:>9.3f} {ratio:>11}"
         )
     print("(means over the blocks that keep their shape, i.e. consecutive layers within a stage)")
+
+
+def _ints(text: str, what: str, allow_all: bool = False) -> tuple[int, ...]:
+    values = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if allow_all and part.lower() == "all":
+            values.append(transfer.ALL)
+            continue
+        try:
+            value = int(part)
+        except ValueError:
+            raise UserError(f"{what} takes whole numbers separated by commas, got {part!r}") from None
+        if allow_all and value < 1:
+            raise UserError(f"{what}: labelled examples per class must be at least 1 (or 'all'), got {value}")
+        values.append(value)
+    if not values:
+        raise UserError(f"{what} needs at least one value")
+    return tuple(values)
+
+
+def transfer_command(args) -> None:
+    """`python -m core transfer`: every strategy x labels per class x seed, as a table or JSON."""
+    shots = _ints(args.shots, "--shots", allow_all=True)
+    seeds = _ints(args.seeds, "--seeds")
+    strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
+    bad = [s for s in strategies if s not in transfer.STRATEGIES]
+    if bad or not strategies:
+        raise UserError(f"unknown strategy {bad[0] if bad else ''!r}; choose from {', '.join(transfer.STRATEGIES)}")
+    if args.steps is not None and args.steps < 1:
+        raise UserError(f"--steps must be at least 1, got {args.steps}")
+    recipe = transfer.RECIPE if args.steps is None else transfer.Recipe(steps=args.steps)
+
+    def progress(fraction, text):
+        print(f"\r{fraction:4.0%} {text:<60}", end="", file=sys.stderr, flush=True)
+
+    if args.imagenet:
+        transfer.imagenet_source(args.imagenet, args.download)  # the weights first: no data read in vain
+        task = transfer.imagenet_task(
+            args.dataset if args.dataset != "digits" else "fashion-mnist", args.size, args.download
+        )
+        result = transfer.imagenet_sweep(args.imagenet, task, shots, seeds, strategies, recipe, args.download, progress)
+    else:
+        task = transfer.make_task(args.task, args.dataset)
+        config = transfer.source_config(task, depth=args.depth, width=args.width, epochs=args.epochs)
+        from core.training.estimate import check_config
+
+        check_config(config, task.source)  # a bad depth or width: one sentence before any training
+        print(f"source: {config.label} on {task.source.name}", file=sys.stderr, flush=True)
+        result = transfer.sweep(task, config, shots, seeds, strategies, recipe, progress)
+    print(file=sys.stderr)
+    head = {
+        "task": result.task,
+        "description": result.description,
+        "source_run": result.source_run,
+        "source_reused": result.source_reused,
+        "source": result.source_label,
+        "source_accuracy": result.source_accuracy,
+        "feature_seconds": result.feature_seconds,
+        "feature_file": result.feature_path,
+        "features_from_disk": result.features_from_disk,
+        "steps": result.steps,
+    }
+    if args.json:
+        print(
+            json.dumps({**head, "rows": _records(result.table), "ordering": _records(transfer.ordering(result.table))})
+        )
+        return
+    print(f"{result.description}")
+    print(
+        f"source {result.source_label} (run {result.source_run}): {result.source_accuracy:.1%} on the source test set"
+    )
+    print(
+        f"features: {result.feature_path} ({'read from disk' if result.features_from_disk else f'{result.feature_seconds:.2f} s once'})"
+    )
+    table = result.table.assign(shots=[("all" if a else s) for s, a in zip(result.table["shots"], result.table["all"])])
+    wide = table.pivot_table(index=["seed", "shots"], columns="strategy", values="accuracy", sort=False)
+    print((wide[[s for s in strategies]] * 100).round(1).to_string())
+    print("training seconds per run (mean):")
+    print(result.table.groupby("strategy", sort=False)["train_seconds"].mean().round(3).to_string())

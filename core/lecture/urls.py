@@ -139,4 +139,20 @@ REPRESENTATION_DRIFT = Page(
     later_keys=("plain_run", "residual_run"),
 )
 
-PAGES = (ARCHITECTURE, COMPARE, COST_LAB, PLAIN_VS_RESIDUAL, ENSEMBLE_OF_PATHS, REPRESENTATION_DRIFT)
+TRANSFER_LEARNING = Page(
+    "pages/7_Transfer_Learning.py",
+    "Transfer Learning",
+    "🎁",
+    "Freeze and cache features, fine-tune the last stages, or train everything: how many labels each choice needs.",
+    ("tl_task", "tl_depth", "tl_seeds", "tl_shots", "tl_frozen", "tl_steps"),
+)
+
+PAGES = (
+    ARCHITECTURE,
+    COMPARE,
+    COST_LAB,
+    PLAIN_VS_RESIDUAL,
+    ENSEMBLE_OF_PATHS,
+    REPRESENTATION_DRIFT,
+    TRANSFER_LEARNING,
+)

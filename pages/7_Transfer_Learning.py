@@ -1,0 +1,172 @@
+"""Transfer Learning: freeze and cache features, fine-tune some stages, or train everything."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import UserError
+from core.experiments import transfer
+from core.figures import transfer as transfer_figures
+from ui.figures import show
+from ui.page import setup, show_user_error
+
+setup("Transfer Learning", "🎁")
+st.title("Transfer learning")
+st.markdown(
+    "Take a network trained on a **source** task and replace its classifier with one for your classes. "
+    "With very few labels, **freeze** it: the frozen part is a fixed function, so its features are computed "
+    "**once**, saved to disk, and only a linear classifier is trained on them. With more labels, **fine-tune** "
+    "the last stages; with many, use the source weights only as the **initialisation**. Below: every choice "
+    "on the same target task, the same labelled examples and the same seeds, measured here."
+)
+
+TASKS = list(transfer.TASKS)
+SHOT_CHOICES = ["1", "3", "10", "30", "all"]
+c1, c2, c3 = st.columns([2, 1, 1])
+task_name = c1.selectbox(
+    "Source → target task",
+    TASKS,
+    index=TASKS.index(transfer.DEFAULT_TASK),
+    format_func=lambda t: transfer.TASKS[t],
+    key="tl_task",
+    bind="query-params",
+)
+depth = c2.selectbox("Source net (ResNet depth)", [8, 14, 20], key="tl_depth", bind="query-params")
+seeds = c3.slider("Seeds", 1, 3, 1, key="tl_seeds", bind="query-params", help="each seed: its own labelled draw")
+c4, c5, c6 = st.columns([2, 2, 1])
+shots_choice = c4.select_slider(
+    "Labelled examples per target class", SHOT_CHOICES, value="1", key="tl_shots", bind="query-params"
+)
+frozen_stages = c5.slider(
+    "Stages frozen (of 3)",
+    0,
+    3,
+    3,
+    key="tl_frozen",
+    bind="query-params",
+    help="3: everything frozen, linear classifier on cached features; 2: fine-tune stage 3; "
+    "1: fine-tune stages 2–3; 0: fine-tune everything (the stem too).",
+)
+steps = c6.selectbox(
+    "SGD steps per target run",
+    [25, 50, 100],
+    index=2,
+    key="tl_steps",
+    bind="query-params",
+    help="The same for every strategy and label count (100: the setting the default task was chosen with).",
+)
+STRATEGY_OF_FROZEN = {3: "frozen", 2: "last1", 1: "last2", 0: "all"}
+
+settings = (task_name, depth, seeds, steps)
+results = st.session_state.setdefault("tl_results", {})
+
+
+def run_sweep() -> transfer.TransferResult:
+    task = transfer.make_task(task_name)
+    config = transfer.source_config(task, depth=depth)
+    with st.status("Training the source net (or reusing the stored one), then every strategy…") as status:
+        bar = st.progress(0.0)
+        result = transfer.sweep(
+            task,
+            config,
+            shots=transfer.SHOTS + (transfer.ALL,),
+            seeds=tuple(range(1, seeds + 1)),
+            recipe=transfer.Recipe(steps=steps),
+            progress=lambda f, text: bar.progress(f, text=text),
+        )
+        status.update(label="Done: source net, cached features and every strategy", state="complete")
+    return result
+
+
+start = st.button(
+    "▶ Run the comparison",
+    key="tl_run",
+    type="primary",
+    disabled=settings in results,
+    help="Trains 5 strategies × 5 label counts per seed; the results stay for this session.",
+)
+try:
+    if start and settings not in results:
+        results[settings] = run_sweep()
+except UserError as exc:
+    show_user_error(exc)
+    st.stop()
+
+task = transfer.TASKS[task_name]
+st.markdown(f"**Task.** {task}. Images: scikit-learn's 8×8 handwritten digits (offline).")
+result = results.get(settings)
+if result is None:
+    st.info(
+        f"Press **Run the comparison** to train a ResNet-{depth} source net (stored in the run store and "
+        f"reused next time) and then every strategy on {', '.join(SHOT_CHOICES)} labelled examples per class, "
+        f"{seeds} seed{'s' if seeds > 1 else ''}. On a busy CPU this takes minutes."
+    )
+    st.stop()
+
+table = result.table
+means = transfer.summary(table)
+max_shots = int(means["shots"].max())
+shots = max_shots if shots_choice == "all" else int(shots_choice)
+strategy = STRATEGY_OF_FROZEN[frozen_stages]
+row = means[(means["strategy"] == strategy) & (means["shots"] == shots)].iloc[0]
+scratch = means[(means["strategy"] == "scratch") & (means["shots"] == shots)].iloc[0]
+n_seeds = int(row["seeds"])
+st.markdown(
+    f"Source: **{result.source_label}**, stored run {result.source_run} "
+    f"({'reused' if result.source_reused else 'trained now'}), **{result.source_accuracy:.1%}** on the source "
+    f"test images. Each target run: {result.steps} SGD steps."
+)
+m1, m2, m3 = st.columns(3)
+m1.metric(
+    f"{transfer.STRATEGIES[strategy]}",
+    f"{row['accuracy']:.1%}",
+    f"{(row['accuracy'] - scratch['accuracy']) * 100:+.1f} points vs from scratch",
+    help=f"target test accuracy, mean of {n_seeds} seed(s), {shots_choice} labelled example(s) per class",
+)
+m2.metric("From scratch", f"{scratch['accuracy']:.1%}", help=f"same labels and seeds ({n_seeds})")
+m3.metric(f"Training time per run ({transfer.STRATEGIES[strategy]})", f"{row['train_seconds']:.2f} s")
+
+st.subheader("1 · Target accuracy against the number of labels")
+st.caption(
+    f"Lines: mean over {n_seeds} seed(s); faint dots: each seed. The ring is the setting chosen above. "
+    f"'all' = every labelled target training image ({max_shots} or more per class)."
+)
+show(transfer_figures.accuracy_figure(table, (strategy, shots)), key="tl_accuracy", name="transfer_accuracy")
+
+few, many = int(means["shots"].min()), max_shots
+
+
+def acc(strategy_key: str, k: int) -> float:
+    return float(means[(means["strategy"] == strategy_key) & (means["shots"] == k)]["accuracy"].iloc[0])
+
+
+best = max(("last1", "last2", "all"), key=lambda s: acc(s, many))
+st.markdown(
+    f"**On these runs:** with {few} label(s) per class, frozen features + linear **{acc('frozen', few):.1%}** vs "
+    f"from scratch **{acc('scratch', few):.1%}**; with all labels, {transfer.STRATEGIES[best]} "
+    f"**{acc(best, many):.1%}** vs frozen **{acc('frozen', many):.1%}** and from scratch **{acc('scratch', many):.1%}**."
+)
+
+st.subheader("2 · What each choice costs")
+frozen_s = float(table[table["strategy"] == "frozen"]["train_seconds"].mean())
+last1_s = float(table[table["strategy"] == "last1"]["train_seconds"].mean())
+cached_big = float(
+    table[(table["strategy"] == "frozen") & (table["shots"] == result.recompute_shots)]["train_seconds"].iloc[0]
+)
+st.caption(
+    f"Measured on this machine. The frozen net's features of all {len(transfer.make_task(task_name).target.train_y)} "
+    f"target training images took {result.feature_seconds:.2f} s once "
+    f"({'read from the cache file' if result.features_from_disk else 'then saved'}: `{result.feature_path}`). "
+    f"The same linear classifier trained by running the frozen net at every step took "
+    f"{result.recompute_seconds:.2f} s vs {cached_big:.3f} s on the cached features "
+    f"(**{result.recompute_seconds / max(cached_big, 1e-9):.0f}×**); fine-tuning the last stage took "
+    f"{last1_s:.2f} s per run vs {frozen_s:.3f} s."
+)
+show(transfer_figures.time_figure(table, result.feature_seconds), key="tl_time", name="transfer_time")
+
+with st.expander("Every run (accuracy per strategy × labels per class × seed)"):
+    st.dataframe(
+        table.assign(accuracy=(table["accuracy"] * 100).round(1), train_seconds=table["train_seconds"].round(3)),
+        hide_index=True,
+        width="stretch",
+    )

@@ -1,0 +1,53 @@
+"""The Transfer Learning page under AppTest: a fresh visit, and the results of a real (tiny) sweep."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from conftest import open_page
+
+from core.experiments import transfer
+
+PAGE = "pages/7_Transfer_Learning.py"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_fresh_visit_names_the_tasks_and_offers_the_run(home):
+    at = open_page(PAGE)
+    at.selectbox(key="tl_task").set_value("split").run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "source: digits 0–4; target: digits 5–9" in text
+    assert at.button(key="tl_run").label == "▶ Run the comparison"
+    assert "Run the comparison" in at.info[0].value and not at.get("plotly_chart")
+
+
+def test_results_state_the_numbers_of_the_runs(home):
+    task = transfer.make_task("split")
+    config = replace(transfer.source_config(task), width=8, epochs=1)
+    result = transfer.sweep(
+        task, config, transfer.SHOTS + (transfer.ALL,), seeds=(1,), recipe=transfer.Recipe(steps=5, batch_size=8)
+    )
+    at = open_page(PAGE)
+    at.session_state["tl_results"] = {("split", 8, 1, 100): result}  # the page's own cache of a sweep
+    at.selectbox(key="tl_task").set_value("split").run()
+    assert not at.exception
+    means = transfer.summary(result.table)
+    frozen_1 = means[(means["strategy"] == "frozen") & (means["shots"] == 1)]["accuracy"].iloc[0]
+    scratch_1 = means[(means["strategy"] == "scratch") & (means["shots"] == 1)]["accuracy"].iloc[0]
+    assert at.metric[0].value == f"{frozen_1:.1%}" and at.metric[1].value == f"{scratch_1:.1%}"
+    text = " ".join(m.value for m in at.markdown)
+    assert f"frozen features + linear **{frozen_1:.1%}** vs from scratch **{scratch_1:.1%}**" in text
+    assert f"stored run {result.source_run}" in text
+    assert len(at.get("plotly_chart")) == 2
+    assert at.button(key="tl_run").disabled  # these settings are done
+    at.slider(key="tl_frozen").set_value(2).run()  # fine-tune the last stage
+    last1 = means[(means["strategy"] == "last1") & (means["shots"] == 1)]["accuracy"].iloc[0]
+    assert at.metric[0].label == "fine-tune the last stage" and at.metric[0].value == f"{last1:.1%}"
+    caption = " ".join(c.value for c in at.caption)
+    assert f"{result.recompute_seconds:.2f} s" in caption and "×" in caption

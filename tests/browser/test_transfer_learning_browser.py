@@ -1,0 +1,29 @@
+"""The Transfer Learning page in a real browser: run a short comparison, then look at it."""
+
+from __future__ import annotations
+
+from conftest import SCREENSHOTS, assert_no_exception, screenshot, wait_idle
+
+
+def test_page_in_browser(app_url, page):
+    page.goto(f"{app_url}/Transfer_Learning?tl_steps=25&tl_shots=1")
+    wait_idle(page, timeout_ms=240_000)  # the first run of a fresh server imports torch
+    assert_no_exception(page)
+    assert page.get_by_text("source: digits 0–9; target: the same ten digits, mirrored").count() >= 1
+    screenshot(page, "transfer_learning_fresh")
+    page.get_by_role("button", name="▶ Run the comparison").first.click()
+    page.get_by_text("1 · Target accuracy against the number of labels").wait_for(timeout=480_000)
+    wait_idle(page, timeout_ms=120_000)
+    assert_no_exception(page)
+    charts = page.locator("[data-testid='stPlotlyChart']")
+    assert charts.count() == 2
+    screenshot(page, "transfer_learning")
+    charts.nth(0).scroll_into_view_if_needed()
+    charts.nth(0).screenshot(path=str(SCREENSHOTS / "transfer_learning_accuracy.png"))
+    charts.nth(1).scroll_into_view_if_needed()
+    charts.nth(1).screenshot(path=str(SCREENSHOTS / "transfer_learning_time.png"))
+    page.goto(f"{app_url}/Transfer_Learning?tl_steps=25&present=true&theme=dark")  # new session: fresh page
+    wait_idle(page)
+    assert_no_exception(page)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    screenshot(page, "transfer_learning_present_dark")
