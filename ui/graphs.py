@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
 from ui import cached, present
 
 
 def show(dot: str, key: str, name: str, **chart_args) -> None:
-    st.graphviz_chart(dot, **chart_args)
+    """The graph in a container keyed by `key` (class st-key-<key>, e.g. for a lecture scene's figure);
+    inside, a container keyed by the DOT itself, so a changed graph is a fresh element — the renderer
+    reused the previous level's shapes (boxes drawn without border or fill after switching level)."""
+    digest = hashlib.sha1(dot.encode()).hexdigest()[:12]
+    with st.container(key=key), st.container(key=f"{key}-{digest}"):
+        st.graphviz_chart(dot, **chart_args)
     if present.presenting():
         return
     with st.popover("Export graph", icon=":material/download:"):
