@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.anatomy import compare, graph
+from core.anatomy.profile import WEIGHTED
 from core.errors import UserError
 from core.models import zoo
 from core.units import human
@@ -32,7 +33,9 @@ choices = all_names if family == ALL else groups[family]
 name = top[1].selectbox(
     "Architecture (type to search)",
     choices,
-    index=choices.index(DEFAULT_ARCH) if DEFAULT_ARCH in choices else 0,
+    # once the state holds a value (the twin button sets it), index 0 = "no default of our own": else
+    # Streamlit warns that the widget has a default value but also a value set through Session State
+    index=0 if "arch" in st.session_state else choices.index(DEFAULT_ARCH) if DEFAULT_ARCH in choices else 0,
     key="arch",
     bind="query-params",
     help="The zoo, ordered by family",
@@ -108,10 +111,15 @@ metrics[1].metric(
     f"counted); FLOPs ≈ 2 × MACs = {human(2 * result.total_macs)}",
 )
 metrics[2].metric("Depth", result.depth, help="Weighted layers (conv, linear) on the longest input-to-output path")
+published_input = tuple(input_size) == tuple(arch.input_size)  # the accuracy holds at that input only
 metrics[3].metric(
     "Published top-1",
-    f"{arch.top1:.1f} %" if arch.top1 else "—",
-    help=f"ImageNet top-1 accuracy; source: {arch.top1_source}"
+    f"{arch.top1:.1f} %" if arch.top1 and published_input else "—",
+    help=(
+        f"ImageNet top-1 accuracy at {arch.input_size[1]}×{arch.input_size[2]}; source: {arch.top1_source}"
+        if published_input
+        else f"Published for {arch.input_size[1]}×{arch.input_size[2]} inputs, not for this size"
+    )
     if arch.top1
     else "No published ImageNet accuracy for this entry",
 )
@@ -179,7 +187,14 @@ with per_layer:
     chosen = st.selectbox(
         "Stage", stages, key="layer_stage", format_func=lambda s: f"{s} ({result.stage_resolution.get(s, 'all')})"
     )
+    weighted_only = st.toggle(
+        "Weighted layers only",
+        key="layer_weighted",
+        help="Convolutions and linear layers — the layers the depth counts; hides BN, ReLU, pooling, add",
+    )
     shown = table if chosen == "all stages" else table[table.stage == chosen]
+    if weighted_only:
+        shown = shown[shown.type.str.startswith(WEIGHTED)]
     st.caption(
         f"{len(shown)} layers · {human(shown.params.sum())} params · {human(shown.macs.sum())} MACs "
         f"({shown.macs.sum() / max(result.total_macs, 1):.1%} of the net) — click a column header to sort"

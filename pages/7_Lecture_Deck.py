@@ -32,8 +32,23 @@ def move(index: int, step: int) -> None:
     st.session_state.scenes = order
 
 
+theme = "dark" if present.dark() else "light"
+
+
+def open_link(index: int, label: str, theme: str = theme) -> str:
+    """A slide as a link (loaded afresh, so its page's controls take the scene's values)."""
+    return f'<a class="deck-open" href="{deck.href(keys, index, theme)}" target="_self">{label}</a>'
+
+
 store = RunStore()
 missing = scenes.missing_configs(keys, store)
+st.markdown(
+    "<style>a.deck-open { display: inline-block; padding: 0.25rem 0.8rem; border-radius: 0.5rem; "
+    "border: 1px solid #1f3d7a; color: #1f3d7a; text-decoration: none; font-weight: 600; }"
+    + ("a.deck-open { border-color: #8fc1ff; color: #cfe8ff !important; }" if present.dark() else "")
+    + "</style>",
+    unsafe_allow_html=True,
+)
 for i, key in enumerate(keys):
     scene = by_key[key]
     row = st.columns([0.6, 6, 2.2, 1, 1, 1.4], vertical_alignment="center")
@@ -43,7 +58,7 @@ for i, key in enumerate(keys):
     row[2].markdown("no training" if not scene.runs else "💾 runs stored" if not todo else f"⏳ {todo} run(s) to train")
     row[3].button("▲", key=f"deck_up_{key}", on_click=move, args=(i, -1), disabled=i == 0, help="Earlier")
     row[4].button("▼", key=f"deck_down_{key}", on_click=move, args=(i, 1), disabled=i == len(keys) - 1, help="Later")
-    row[5].button("Open", key=f"deck_open_{key}", on_click=deck.request, args=(keys, i), help="Start the deck here")
+    row[5].markdown(open_link(i, "Open"), unsafe_allow_html=True)
 
 st.subheader("Prepare the deck")
 if not missing and not training_panel.trainer("prep"):
@@ -58,28 +73,10 @@ else:
     training_panel.live("prep")
 
 st.subheader("Present and share")
-start = st.columns([1, 1, 3])
-start[0].button(
-    "▶ Start the deck",
-    key="deck_go",
-    type="primary",
-    on_click=deck.request,
-    args=(keys, 0),
-    disabled=not keys,
-    width="stretch",
-)
-start[1].button(
-    "Start in the dark theme",
-    key="deck_go_dark",
-    on_click=deck.request,
-    args=(keys, 0, "dark"),
-    disabled=not keys,
-    width="stretch",
-)
+if keys:
+    st.markdown(
+        open_link(0, "▶ Start the deck") + " &nbsp; " + open_link(0, "Start in the dark theme", "dark"),
+        unsafe_allow_html=True,
+    )
 st.caption("A link to this deck (its order and hidden scenes):")
 st.code(present.share_url(), language=None, wrap_lines=True)
-first = by_key[keys[0]] if keys else None
-if first:
-    st.caption("A link straight to its first slide, in presentation view:")
-    query = {**first.params, "deck": keys, "slide": "1", "present": "true"}
-    st.page_link(first.page.path, label=f"Slide 1: {first.title}", icon="▶️", query_params=query)

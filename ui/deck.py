@@ -4,25 +4,30 @@ PageUp/PageDown (what presentation clickers send), and the scene's main figure s
 
 from __future__ import annotations
 
+import html
 import json
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from core.lecture import scenes, urls
 
 BAR_CSS = """
-.st-key-deck_bar { position: fixed; bottom: 8px; right: 12px; z-index: 1000001; width: 440px !important;
-  background: rgba(255, 255, 255, 0.96); border: 1px solid #8a8f99; border-radius: 8px; padding: 4px 8px; }
-.st-key-deck_bar p { font-size: 15px !important; margin: 0; color: #1b1e27; }
-.st-key-deck_bar button { min-height: 2rem; padding: 0 0.6rem; }
-.st-key-deck_bar button p, .st-key-deck_bar a p { font-size: 20px !important; }
-.st-key-deck_bar [data-testid="stHorizontalBlock"] { gap: 0.5rem; align-items: center; flex-wrap: nowrap; }
+.st-key-deck_bar { position: fixed; bottom: 8px; right: 12px; z-index: 1000001; width: auto !important; max-width: 560px;
+  background: #ffffff; border: 1px solid #6b7080; border-radius: 8px; padding: 2px 6px; }
+.st-key-deck_bar .deck-row { display: flex; align-items: center; gap: 10px; font-size: 16px; line-height: 1.3; }
+.st-key-deck_bar .deck-row a, .st-key-deck_bar .deck-off { font-size: 22px; text-decoration: none; padding: 0 8px;
+  border-radius: 6px; color: #1f3d7a; border: 1px solid #1f3d7a; }
+.st-key-deck_bar .deck-off { visibility: hidden; }
+.st-key-deck_bar .deck-count { color: #1b1e27; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 380px; }
+.st-key-deck_bar [data-testid="stMarkdownContainer"] p { margin: 0; }
 """
 BAR_DARK_CSS = """
-.st-key-deck_bar { background: rgba(38, 39, 48, 0.96); border-color: #8a8f99; }
-.st-key-deck_bar p { color: #fafafa; }
+.st-key-deck_bar { background: #262730; }
+.st-key-deck_bar .deck-count, .st-key-deck_bar .deck-count b { color: #fafafa !important; }
+.st-key-deck_bar .deck-row a { color: #cfe8ff !important; border-color: #8fc1ff; }
 """
-# One listener for the whole browser tab (pages switch without reloading): keys click the bar's buttons.
+# One listener per loaded document (a slide is a page load): the keys click the bar's links.
 KEYS_JS = """
 <script>
 if (!window.convatlasDeckKeys) {
@@ -31,8 +36,8 @@ if (!window.convatlasDeckKeys) {
     const t = event.target;
     if (t && t.closest && t.closest('input, textarea, select, [role="slider"], [role="tab"], [contenteditable="true"], [data-baseweb="select"]')) return;
     const which = {ArrowRight: 'next', PageDown: 'next', ArrowLeft: 'prev', PageUp: 'prev'}[event.key];
-    const button = which && document.querySelector('.st-key-deck_' + which + ' button');
-    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+    const link = which && document.querySelector('.st-key-deck_bar a.deck-' + which);
+    if (link) { event.preventDefault(); link.click(); }
   });
 }
 </script>
@@ -64,55 +69,43 @@ def walk() -> tuple[list[str], int] | None:
     return (keys, min(max(slide, 1), len(keys)) - 1) if keys else None
 
 
-def request(keys: list[str], index: int, theme: str | None = None, present: bool = True) -> None:
-    """A button's callback: open slide `index` of the deck `keys` on the next run (`follow`). The
-    lecture controls are widgets bound to the URL, so the view is set through their state here."""
-    if present:
-        st.session_state["present"] = True
-    if theme:
-        st.session_state["theme"] = theme
-    st.session_state["deck_goto"] = (list(keys), index)
-
-
-def follow() -> None:
-    """Called by every page's set-up, before any widget: go where a deck button asked to."""
-    goto = st.session_state.pop("deck_goto", None)
-    if goto is None:
-        return
-    keys, index = goto
+def href(keys: list[str], index: int, theme: str, present: bool = True) -> str:
+    """The link to slide `index` of the deck `keys`: the scene's page with the scene's parameters, the
+    deck's and the lecture view's. A link, loaded afresh: the page's widgets take the link's values
+    (Streamlit refuses to switch to a page with values for widgets bound to the URL, and a widget that
+    already holds a value would keep it)."""
     scene = scenes.get(keys[index])
-    for key in scene.params:  # the scene's values, not what the page's widgets held last time
-        st.session_state.pop(key, None)
-    st.switch_page(scene.page.path, query_params={**scene.params, "deck": keys, "slide": str(index + 1)})
+    query = {**scene.params, "deck": keys, "slide": str(index + 1), "theme": theme}
+    if present:
+        query["present"] = "true"
+    return f"{scene.page.url_path}?{urlencode(query, doseq=True)}"
 
 
-def bar(dark: bool) -> None:
+def link(label: str, url: str | None, css_class: str, tooltip: str) -> str:
+    if url is None:
+        return f'<span class="{css_class} deck-off" aria-disabled="true">{label}</span>'
+    url = html.escape(url, quote=True)
+    return f'<a class="{css_class}" href="{url}" target="_self" title="{tooltip}">{label}</a>'
+
+
+def bar(dark: bool, present: bool) -> None:
     """The slide bar (fixed at the bottom right) when the page is a slide of a deck walk."""
     where = walk()
     if where is None:
         return
     keys, index = where
     scene = scenes.get(keys[index])
+    theme = "dark" if dark else "light"
+    previous = href(keys, index - 1, theme, present) if index > 0 else None
+    following = href(keys, index + 1, theme, present) if index < len(keys) - 1 else None
+    deck_page = f"{urls.LECTURE_DECK.url_path}?{urlencode({'scenes': keys, 'theme': theme}, doseq=True)}"
+    items = [
+        link("◀", previous, "deck-prev", "Previous slide (← or PageUp)"),
+        f'<span class="deck-count"><b>{index + 1} / {len(keys)}</b> · {html.escape(scene.title)}</span>',
+        link("▶", following, "deck-next", "Next slide (→ or PageDown)"),
+        link("☰", deck_page, "deck-menu", "The deck: order, hide, prepare, share"),
+    ]
+    style = f"<style>{BAR_CSS}{BAR_DARK_CSS if dark else ''}</style>"
     with st.container(key="deck_bar"):
-        st.markdown(f"<style>{BAR_CSS}{BAR_DARK_CSS if dark else ''}</style>", unsafe_allow_html=True)
-        row = st.columns([1, 4, 1, 1], vertical_alignment="center")
-        row[0].button(
-            "◀",
-            key="deck_prev",
-            on_click=request,
-            args=(keys, index - 1),
-            disabled=index == 0,
-            help="Previous (← or PageUp)",
-        )
-        row[1].markdown(f"**{index + 1} / {len(keys)}** · {scene.title}")
-        last = index == len(keys) - 1
-        row[2].button(
-            "▶", key="deck_next", on_click=request, args=(keys, index + 1), disabled=last, help="Next (→ or PageDown)"
-        )
-        row[3].page_link(
-            urls.LECTURE_DECK.path,
-            label="☰",
-            help="The deck: order, hide, prepare, share",
-            query_params={"scenes": keys},
-        )
+        st.markdown(style + f'<div class="deck-row">{"".join(items)}</div>', unsafe_allow_html=True)
         st.html(KEYS_JS + SCROLL_JS % (json.dumps(f".st-key-{scene.figure}"), index), unsafe_allow_javascript=True)

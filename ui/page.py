@@ -35,12 +35,11 @@ def setup(title: str, icon: str = "🧭") -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if present.presenting() else "auto",
     )
-    deck.follow()
     navigation()
     present.lecture_sidebar(next((p for p in urls.PAGES if p.title == title), None))
     way_out = present.exit_link() if present.presenting() else ""
     st.markdown(f"<style>{CSS}\n{present.css()}</style>{way_out}", unsafe_allow_html=True)
-    deck.bar(present.dark())
+    deck.bar(present.dark(), present.presenting())
 
 
 def show_user_error(exc: Exception) -> None:

@@ -49,10 +49,11 @@ def slide_counter(page) -> tuple[int, int]:
 
 
 def wait_for_slide(page, number: int) -> None:
-    page.wait_for_function(
-        "n => (document.querySelector('.st-key-deck_bar') || {}).innerText?.includes(n + ' / ')", arg=number
-    )
+    """A slide is a page load (a link): wait for its URL, its slide bar and the end of its script run."""
+    page.wait_for_url(re.compile(rf"[?&]slide={number}(&|$)"), timeout=120_000)
+    page.wait_for_selector(".st-key-deck_bar .deck-count", timeout=180_000)
     wait_idle(page, timeout_ms=180_000)
+    assert slide_counter(page)[0] == number
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -64,7 +65,7 @@ def test_walk_the_deck_by_keyboard(app_url, prepared, browser, theme):
         wait_idle(page, timeout_ms=180_000)
         assert_no_exception(page)
         assert_readable(page, f"deck page ({theme})")
-        page.locator(".st-key-deck_go button").click()
+        page.locator("a.deck-open", has_text="Start the deck").click()
         wait_for_slide(page, 1)
         count = len(scenes.COURSE_ORDER)
         for number in range(1, count + 1):
