@@ -60,7 +60,10 @@ BARE_NODES = """() => Array.from(document.querySelectorAll('[data-testid=stGraph
 
 @pytest.mark.parametrize(
     "path,level_key,levels",
-    [("Architecture?arch=resnet50", "level", ["stage", "layer", "block", "stage"]), ("Compare", "cmp_level", ["block", "stage"])],
+    [
+        ("Architecture?arch=resnet50", "level", ["stage", "layer", "block", "stage"]),
+        ("Compare", "cmp_level", ["block", "stage"]),
+    ],
 )
 def test_graph_nodes_keep_their_shapes_after_switching_level(app_url, page, path, level_key, levels):
     _open(page, app_url, path)
