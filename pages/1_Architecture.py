@@ -130,7 +130,7 @@ st.info(f"**{arch.family}** ({arch.year}) — {arch.description}  \n*{arch.paper
 
 twins = compare.counterparts(name)
 if twins:
-    with st.container(border=True):
+    with st.container(border=True, key="arch-twins"):
         st.markdown("**Compare with its twin** — the paper's version vs torchvision's, or plain vs residual:")
         for twin in twins:
             row = st.columns([4, 1])
@@ -148,7 +148,7 @@ if twins:
 st.subheader(f"Block graph · {level} level")
 dot = cached.arch_dot(name, input_size, option_key, level)
 stem = f"{name}_{input_size[1]}x{input_size[2]}"
-graphs.show(dot, key="arch-graph", name=f"{stem}_{level}")
+graphs.show(dot, key="arch-graph", name=f"{stem}_{level}", across=True)
 st.download_button(
     "⬇️ Table (CSV)", result.table().to_csv(index=False), f"{stem}_layers.csv", "text/csv", on_click="ignore"
 )

@@ -50,7 +50,11 @@ SCROLL_JS = """
   const look = () => {
     const el = document.querySelector(selector);
     const idle = document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]');
-    if (el && idle) { el.scrollIntoView({block: el.getBoundingClientRect().height < window.innerHeight - 70 ? 'center' : 'start'}); return; }
+    if (el && idle) {  // again a little later: charts drawn above it after the run can push it down
+      const show = () => el.scrollIntoView({block: el.getBoundingClientRect().height < window.innerHeight - 70 ? 'center' : 'start'});
+      [0, 700, 1800].forEach((ms) => setTimeout(show, ms));
+      return;
+    }
     if (Date.now() - started < 120000) setTimeout(look, 250);
   };
   setTimeout(look, 300);

@@ -99,7 +99,7 @@ SCENES = [
         urls.ARCHITECTURE.params(arch="resnet50-paper"),
         "The paper puts the stride on the first 1×1 of a stage (3.8 G); torchvision's 'v1.5' moves it "
         "to the 3×3 (4.1 G): more multiply-adds, better accuracy. The twin box compares them.",
-        figure="arch-graph",
+        figure="arch-twins",
     ),
     Scene(
         "residual-block",

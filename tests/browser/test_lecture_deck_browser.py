@@ -75,7 +75,7 @@ def test_walk_the_deck_by_keyboard(app_url, prepared, browser, theme):
             assert_no_exception(page)
             figure = f".st-key-{scenes.get(key).figure}"
             page.wait_for_selector(figure, timeout=180_000)
-            page.wait_for_timeout(1500)  # the slide scrolls its figure into view once drawn
+            page.wait_for_timeout(2500)  # the slide scrolls its figure into view once drawn
             box = inside_viewport(page, figure)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"deck-{theme}-{number:02d}-{key}.png"))  # what the projector shows
