@@ -148,7 +148,7 @@ if twins:
 st.subheader(f"Block graph · {level} level")
 dot = cached.arch_dot(name, input_size, option_key, level)
 stem = f"{name}_{input_size[1]}x{input_size[2]}"
-graphs.show(dot, key="arch-graph", name=f"{stem}_{level}", across=True)
+graphs.show(dot, key="arch-graph", name=f"{stem}_{level}")
 st.download_button(
     "⬇️ Table (CSV)", result.table().to_csv(index=False), f"{stem}_layers.csv", "text/csv", on_click="ignore"
 )

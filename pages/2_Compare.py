@@ -61,7 +61,7 @@ else:
                 f"{human(p.total_macs)} MACs · {human(p.total_params)} params · depth {p.depth} · "
                 f"input {'×'.join(map(str, p.input_size))}"
             )
-            with st.container(height=480 if present.presenting() else 900, border=True):
+            with st.container(border=True) if present.presenting() else st.container(height=900, border=True):
                 graphs.show(cached.side_by_side_dot(p.arch, level), key=f"cmp-graph-{p.arch}", name=f"{p.arch}_{level}")
 
     # --- tables ------------------------------------------------------------------------------

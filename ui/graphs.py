@@ -9,17 +9,18 @@ import streamlit as st
 
 from ui import cached, present
 
+PRESENT_HEIGHT = 540  # px: with a heading above, inside a 1280×720 projector view
 
-def show(dot: str, key: str, name: str, across: bool = False, **chart_args) -> None:
+
+def show(dot: str, key: str, name: str, **chart_args) -> None:
     """The graph in a container keyed by `key` (class st-key-<key>, e.g. for a lecture scene's figure);
     inside, a container keyed by the DOT itself, so a changed graph is a fresh element — the renderer
     reused the previous level's shapes (boxes drawn without border or fill after switching level).
-    `across`: in presentation view a tall graph is laid out left to right."""
-    if across and present.presenting() and dot.count(" [label=") > 12:
-        # a tall graph runs left to right on a 16:9 projector (then fits its width), not down a thin column
-        dot = dot.replace("rankdir=TB", "rankdir=LR", 1)
+    In presentation view the graph sits in a box of the screen's height, at a readable scale (fitted
+    to the width), and pans by scrolling inside the box — not a 5,000-pixel column, nor shrunk to dust."""
     digest = hashlib.sha1(dot.encode()).hexdigest()[:12]
-    with st.container(key=key), st.container(key=f"{key}-{digest}"):
+    height = PRESENT_HEIGHT if present.presenting() else "content"
+    with st.container(key=key, height=height), st.container(key=f"{key}-{digest}"):
         st.graphviz_chart(dot, **chart_args)
     if present.presenting():
         return

@@ -30,8 +30,8 @@ h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { f
 [data-testid="stMetricValue"] > div { overflow: visible; text-overflow: clip; white-space: nowrap; }
 [data-testid="stHeader"] { display: none; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 4rem; }
-/* a graph fits the screen: scaled down to the viewport's height and the column's width */
-[data-testid="stGraphVizChart"] svg { max-height: 72vh; max-width: 100%; width: auto; height: auto; }
+/* a graph fits the screen's width; a tall one pans inside its box (ui.graphs) */
+[data-testid="stGraphVizChart"] svg { max-width: 100%; height: auto; }
 a.convatlas-exit {
   position: fixed; top: 8px; right: 12px; z-index: 1000002; padding: 4px 12px; border-radius: 6px;
   font-size: 15px; text-decoration: none; font-weight: 600;
