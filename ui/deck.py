@@ -102,7 +102,9 @@ def bar(dark: bool, present: bool) -> None:
     theme = "dark" if dark else "light"
     previous = href(keys, index - 1, theme, present) if index > 0 else None
     following = href(keys, index + 1, theme, present) if index < len(keys) - 1 else None
-    deck_page = f"{urls.LECTURE_DECK.url_path}?{urlencode({'scenes': keys, 'theme': theme}, doseq=True)}"
+    # the deck page's multiselect is bound to the URL by the scenes' titles (Streamlit writes the labels)
+    titles = [scenes.get(k).title for k in keys]
+    deck_page = f"{urls.LECTURE_DECK.url_path}?{urlencode({'scenes': titles, 'theme': theme}, doseq=True)}"
     items = [
         link("◀", previous, "deck-prev", "Previous slide (← or PageUp)"),
         f'<span class="deck-count"><b>{index + 1} / {len(keys)}</b> · {html.escape(scene.title)}</span>',

@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import cached, present
 
-PRESENT_HEIGHT = 540  # px: with a heading above, inside a 1280×720 projector view
+PRESENT_HEIGHT = 460  # px: with a heading above, inside a 1280×720 projector view
 
 
 def show(dot: str, key: str, name: str, **chart_args) -> None:

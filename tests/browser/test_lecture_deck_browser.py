@@ -8,6 +8,7 @@ import os
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from conftest import SCREENSHOTS, assert_no_exception, wait_idle
 from lecture_checks import assert_readable, assert_way_out_visible, inside_viewport
 
@@ -15,6 +16,8 @@ from core.lecture import scenes
 from core.training.config import History
 
 PROJECTOR = {"width": 1280, "height": 720}
+INSIDE_JS = """(selector) => { const r = document.querySelector(selector)?.getBoundingClientRect();
+  return r && r.top >= -1 && r.left >= -1 && r.bottom <= innerHeight + 1 && r.right <= innerWidth + 1; }"""
 
 
 def one_epoch(error: float) -> History:
@@ -75,7 +78,10 @@ def test_walk_the_deck_by_keyboard(app_url, prepared, browser, theme):
             assert_no_exception(page)
             figure = f".st-key-{scenes.get(key).figure}"
             page.wait_for_selector(figure, timeout=180_000)
-            page.wait_for_timeout(2500)  # the slide scrolls its figure into view once drawn
+            try:  # the slide scrolls its figure into view once drawn (give it time on a loaded machine)
+                page.wait_for_function(INSIDE_JS, arg=figure, timeout=30_000)
+            except PlaywrightTimeout:
+                pass  # the assertion below says where it is
             box = inside_viewport(page, figure)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"deck-{theme}-{number:02d}-{key}.png"))  # what the projector shows
@@ -101,7 +107,7 @@ def test_walk_the_deck_by_keyboard(app_url, prepared, browser, theme):
 
 def test_deck_order_and_hidden_scenes_are_a_link(app_url, page):
     page.set_viewport_size(PROJECTOR)
-    page.goto(f"{app_url}/Lecture_Deck?scenes=lesion&scenes=degradation")
+    page.goto(f"{app_url}/Lecture_Deck?scenes=Lesion+a+ResNet&scenes=The+degradation+problem")  # by title
     wait_idle(page, timeout_ms=180_000)
     assert_no_exception(page)
     rows = page.locator("[data-testid='stMarkdownContainer'] strong").all_inner_texts()
@@ -109,4 +115,4 @@ def test_deck_order_and_hidden_scenes_are_a_link(app_url, page):
     assert titles[:2] == ["Lesion a ResNet", "The degradation problem"]
     page.locator(".st-key-deck_down_lesion button").click()  # reorder: the link follows
     wait_idle(page)
-    assert re.search(r"scenes=degradation&scenes=lesion", page.url)
+    assert re.search(r"scenes=The\+degradation\+problem&scenes=Lesion\+a\+ResNet", page.url)
