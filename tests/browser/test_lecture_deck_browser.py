@@ -4,13 +4,14 @@ out of presentation view on every slide."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from conftest import SCREENSHOTS, assert_no_exception, wait_idle
 from lecture_checks import assert_readable, assert_way_out_visible, inside_viewport
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core.lecture import scenes
 from core.training.config import History
@@ -78,10 +79,10 @@ def test_walk_the_deck_by_keyboard(app_url, prepared, browser, theme):
             assert_no_exception(page)
             figure = f".st-key-{scenes.get(key).figure}"
             page.wait_for_selector(figure, timeout=180_000)
-            try:  # the slide scrolls its figure into view once drawn (give it time on a loaded machine)
+            # the slide scrolls its figure into view once drawn (time for a loaded machine); if it never
+            # does, the assertion below says where it is
+            with contextlib.suppress(PlaywrightTimeout):
                 page.wait_for_function(INSIDE_JS, arg=figure, timeout=30_000)
-            except PlaywrightTimeout:
-                pass  # the assertion below says where it is
             box = inside_viewport(page, figure)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"deck-{theme}-{number:02d}-{key}.png"))  # what the projector shows
