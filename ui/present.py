@@ -28,6 +28,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 22px; }
 h1 { font-size: 3.2rem !important; } h2 { font-size: 2.4rem !important; } h3 { font-size: 1.9rem !important; }
 [data-testid="stMetricValue"] { font-size: 2.8rem; }
 [data-testid="stMetricValue"] > div { overflow: visible; text-overflow: clip; white-space: nowrap; }
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] { overflow: visible; text-overflow: clip; white-space: normal; }
 [data-testid="stHeader"] { display: none; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 4rem; }
 /* a graph fits the screen's width; a tall one pans inside its box (ui.graphs) */
