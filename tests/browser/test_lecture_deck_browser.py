@@ -114,6 +114,6 @@ def test_deck_order_and_hidden_scenes_are_a_link(app_url, page):
     rows = page.locator("[data-testid='stMarkdownContainer'] strong").all_inner_texts()
     titles = [t for t in rows if t in {s.title for s in scenes.SCENES}]
     assert titles[:2] == ["Lesion a ResNet", "The degradation problem"]
-    page.locator(".st-key-deck_down_lesion button").click()  # reorder: the link follows
+    page.locator(".st-key-deck_down_lesion button").first.click()  # reorder: the link follows
     wait_idle(page)
     assert re.search(r"scenes=The\+degradation\+problem&scenes=Lesion\+a\+ResNet", page.url)
