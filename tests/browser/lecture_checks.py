@@ -47,7 +47,7 @@ CONTRAST_JS = """
   const bad = [];
   let checked = 0;
   for (const el of document.querySelectorAll('body *')) {
-    if (el.closest('svg, canvas, [disabled], [aria-disabled="true"], .modebar, iframe, [data-testid="stTooltipIcon"]')) continue;
+    if (el.closest('svg, canvas, [disabled], [aria-disabled="true"], .modebar, iframe, [data-testid="stTooltipIcon"], [data-testid="stIconMaterial"]')) continue;  // icons: graphics, not text
     const own = Array.from(el.childNodes).filter((n) => n.nodeType === 3 && n.textContent.trim()).map((n) => n.textContent.trim()).join(' ');
     if (!/[\\p{L}\\p{N}]/u.test(own) || !visible(el)) continue;  // emoji keep their own colours
     const s = getComputedStyle(el);
