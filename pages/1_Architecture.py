@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.anatomy import compare, graph
 from core.anatomy.onnx_file import MAX_BYTES
+from core.anatomy.profile import WEIGHTED
 from core.errors import UserError
 from core.models import zoo
 from core.units import human
@@ -47,7 +48,9 @@ default = DEFAULT_TIMM if family == TIMM else DEFAULT_ARCH
 name = top[1].selectbox(
     "Architecture (type to search)",
     choices,
-    index=choices.index(default) if default in choices else 0,
+    # once the state holds a value (the twin button sets it), index 0 = "no default of our own": else
+    # Streamlit warns that the widget has a default value but also a value set through Session State
+    index=0 if "arch" in st.session_state else choices.index(default) if default in choices else 0,
     key="arch",
     bind="query-params",
     help="The zoo, ordered by family; pick 'timm: every CNN' in Family to search all of timm",
@@ -144,10 +147,15 @@ metrics[1].metric(
     f"counted); FLOPs ≈ 2 × MACs = {human(2 * result.total_macs)}",
 )
 metrics[2].metric("Depth", result.depth, help="Weighted layers (conv, linear) on the longest input-to-output path")
+published_input = tuple(input_size) == tuple(arch.input_size)  # the accuracy holds at that input only
 metrics[3].metric(
     "Published top-1",
-    f"{arch.top1:.1f} %" if arch.top1 and upload is None else "—",
-    help=f"ImageNet top-1 accuracy; source: {arch.top1_source}"
+    f"{arch.top1:.1f} %" if arch.top1 and published_input and upload is None else "—",
+    help=(
+        f"ImageNet top-1 accuracy at {arch.input_size[1]}×{arch.input_size[2]}; source: {arch.top1_source}"
+        if published_input
+        else f"Published for {arch.input_size[1]}×{arch.input_size[2]} inputs, not for this size"
+    )
     if arch.top1 and upload is None
     else "No published ImageNet accuracy for this entry",
 )
@@ -168,7 +176,7 @@ else:
 
 twins = compare.counterparts(name) if upload is None else []
 if twins:
-    with st.container(border=True):
+    with st.container(border=True, key="arch-twins"):
         st.markdown("**Compare with its twin** — the paper's version vs torchvision's, or plain vs residual:")
         for twin in twins:
             row = st.columns([4, 1])
@@ -229,7 +237,14 @@ with per_layer:
     chosen = st.selectbox(
         "Stage", stages, key="layer_stage", format_func=lambda s: f"{s} ({result.stage_resolution.get(s, 'all')})"
     )
+    weighted_only = st.toggle(
+        "Weighted layers only",
+        key="layer_weighted",
+        help="Convolutions and linear layers — the layers the depth counts; hides BN, ReLU, pooling, add",
+    )
     shown = table if chosen == "all stages" else table[table.stage == chosen]
+    if weighted_only:
+        shown = shown[shown.type.str.startswith(WEIGHTED)]
     st.caption(
         f"{len(shown)} layers · {human(shown.params.sum())} params · {human(shown.macs.sum())} MACs "
         f"({shown.macs.sum() / max(result.total_macs, 1):.1%} of the net) — click a column header to sort"

@@ -8,7 +8,7 @@ from core.anatomy import compare, graph
 from core.errors import UserError
 from core.models import zoo
 from core.units import human
-from ui import cached, graphs
+from ui import cached, graphs, present
 from ui.figures import show
 from ui.page import setup, show_user_error
 
@@ -60,7 +60,8 @@ else:
         st.stop()
 
     # --- graphs side by side ------------------------------------------------------------------
-    columns = st.columns(len(profiles))
+    # one scale for every net (natural size, scrolling in its box: assets/style.css); shorter boxes on a projector
+    columns = st.container(key="cmp-graphs").columns(len(profiles))
     for column, p in zip(columns, profiles):
         with column:
             st.subheader(p.arch)
@@ -68,7 +69,7 @@ else:
                 f"{human(p.total_macs)} MACs · {human(p.total_params)} params · depth {p.depth} · "
                 f"input {'×'.join(map(str, p.input_size))}"
             )
-            with st.container(height=900, border=True):
+            with st.container(border=True) if present.presenting() else st.container(height=900, border=True):
                 graphs.show(cached.side_by_side_dot(p.arch, level), key=f"cmp-graph-{p.arch}", name=f"{p.arch}_{level}")
 
     # --- tables ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from core.figures.costs import comparison_figure
 from core.units import human
 from ui.figures import show as show_figure
 from ui.page import setup, show_user_error
+from ui.present import presenting
 
 setup("Cost Lab", "🧮")
 # long formulas scroll sideways instead of being cut off
@@ -77,7 +78,8 @@ def show(key: str, calculator, *args, tables: bool = False, **kwargs) -> None:
         for column, design in zip(st.columns(len(comparison.designs)), comparison.designs):
             column.markdown(f"**{design.name}** — per branch")
             column.dataframe(design.table(readable=True), hide_index=True, width="stretch")
-    chart, steps = st.columns([9, 11], gap="medium")
+    # on a projector the chart gets the full width (beside the arithmetic its labels would collide)
+    chart, steps = (st.container(), st.container()) if presenting() else st.columns([9, 11], gap="medium")
     with chart:
         show_figure(comparison_figure(comparison), key=f"fig_{key}", name=f"cost_lab_{key}")
     for note in comparison.notes:

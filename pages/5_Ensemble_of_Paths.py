@@ -109,8 +109,17 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
         "dropped with a probability rising linearly to 1 − p_L = 0.5 at the last block.",
     )
     configs = paths.training_configs(res_depth, plain_depth, int(epochs), stochastic)
-    training_panel.controls("paths", configs, start_label="▶ Train")
-    training_panel.live("paths", on_finished=lambda ids: st.session_state.update(paths_runs=ids))
+    store = RunStore()
+    missing = [c for c in configs if store.find([c]) is None]  # identical runs stored: not trained again
+    columns = training_panel.controls("paths", missing, disabled=not missing, start_label="▶ Train")
+    stored = [c.label for c in configs if c not in missing]
+    if stored:
+        columns[3].caption(
+            f"Stored already: {', '.join(stored)}"
+            + (f" · ▶ Train trains {', '.join(c.label for c in missing)}" if missing else " — nothing to train")
+        )
+    # once stored, the analysis below switches to the newest runs (set before its widget is drawn)
+    training_panel.live("paths", on_finished=lambda ids: st.session_state.update(paths_fresh=True))
 
 
 runs = training_rows()
@@ -125,18 +134,23 @@ by_id = {r.id: r for r in runs}
 
 
 def default_selection() -> list[int]:
-    """The newest residual, plain and stochastic-depth residual runs (runs just trained here are
-    put into the widget's state directly)."""
+    """The newest residual run, the newest plain run that learned (a deep plain net that stayed near
+    chance shows nothing when lesioned) and the newest stochastic-depth run."""
     picks = {}
     for r in runs:  # newest first
+        if r.config.net == "plain" and (r.final_test_error is None or r.final_test_error >= 0.5):
+            continue
         picks.setdefault((r.config.net, r.config.final_survival < 1), r.id)
     return [picks[kind] for kind in (("resnet", False), ("plain", False), ("resnet", True)) if kind in picks]
 
 
+if st.session_state.pop("paths_fresh", False) or "paths_runs" not in st.session_state:
+    st.session_state.paths_runs = default_selection()  # first arrival, or just trained: the newest runs
+else:  # runs deleted elsewhere drop out of the selection
+    st.session_state.paths_runs = [i for i in st.session_state.paths_runs if i in by_id]
 selected = st.multiselect(
     "Trained runs to analyse",
     list(by_id),
-    default=default_selection(),
     format_func=lambda i: by_id[i].describe(),
     key="paths_runs",
 )

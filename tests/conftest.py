@@ -27,10 +27,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app_home(tmp_path_factory) -> Path:
+    """The browser tests' server's data folder (CONVATLAS_HOME): a test may store runs there."""
+    return tmp_path_factory.mktemp("convatlas-home")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, app_home):
     """`streamlit run app.py` on a free port, with its own data folder; yields the base URL."""
     port = _free_port()
-    env = {**os.environ, "CONVATLAS_HOME": str(tmp_path_factory.mktemp("convatlas-home"))}
+    env = {**os.environ, "CONVATLAS_HOME": str(app_home)}
     log = open(tmp_path_factory.mktemp("server") / "streamlit.log", "w")  # noqa: SIM115 (open for the server's life)
     server = subprocess.Popen(
         [

@@ -56,16 +56,19 @@ def comparison_figure(comparison: Comparison) -> go.Figure:
                 textfont=dict(size=18),
                 showlegend=False,
                 hoverinfo="skip",
+                cliponaxis=False,  # a total at the bar's end is drawn whole, past the plot area if need be
             ),
             row=row,
             col=1,
         )
-        fig.update_xaxes(range=[0, max(totals) * 1.3], exponentformat="SI", tickfont=dict(size=15), row=row, col=1)
+        fig.update_xaxes(
+            range=[0, max(totals) * 1.5], exponentformat="SI", nticks=5, tickfont=dict(size=15), row=row, col=1
+        )
         fig.update_yaxes(tickfont=dict(size=16), row=row, col=1)  # explicit: Streamlit's theme shrinks ticks
     return layout(
         fig,
         height=170 + 110 * len(designs),
-        margin=dict(t=40, b=10, l=10, r=10),
+        margin=dict(t=60, b=20, l=10, r=40),
         barmode="stack",
         bargap=0.25,
         uniformtext=dict(minsize=12, mode="hide"),

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.experiments.unravel import central_range, path_lengths
-from core.figures.theme import CHANCE_COLOR, RANGE_COLOR, SERIES, layout
+from core.figures.theme import CHANCE_COLOR, LOG_AXIS, RANGE_COLOR, SERIES, layout
 
 
 def lengths_figure(n_blocks: int, mass: float = 0.95):
@@ -94,7 +94,7 @@ def gradient_figure(table: pd.DataFrame, label: str, mass: float = 0.9):
         col=2,
     )
     fig.add_vrect(x0=lo - 0.5, x1=hi + 0.5, fillcolor=RANGE_COLOR, line_width=0, row=1, col=2)
-    fig.update_yaxes(type="log", exponentformat="power", title_text="‖∂loss/∂x₀‖ (log)", row=1, col=1)
+    fig.update_yaxes(**LOG_AXIS, title_text="‖∂loss/∂x₀‖ (log)", row=1, col=1)
     fig.update_yaxes(title_text="share of the total gradient (%)", row=1, col=2)
     fig.update_xaxes(title_text="path length k (blocks)", row=1, col=1)
     fig.update_xaxes(title_text="path length k (blocks)", row=1, col=2)
@@ -110,7 +110,8 @@ def single_lesion_figure(results: dict[str, dict], num_classes: int = 10):
         cols=len(results),
         shared_yaxes=True,
         horizontal_spacing=0.04,
-        column_widths=[s / sum(sizes) for s in sizes],
+        # in proportion to the blocks, but never squeezed below half the widest panel (plain-20 beside ResNet-56)
+        column_widths=[max(s, max(sizes) / 2) for s in sizes],
         subplot_titles=list(results),
     )
     for col, ((label, result), color) in enumerate(zip(results.items(), SERIES), start=1):
@@ -207,7 +208,15 @@ def sweep_figure(results: dict[str, dict], x_title: str, title: str, num_classes
         annotation_position="bottom right",
     )
     fig.update_yaxes(range=[0, 100])
-    return layout(fig, title, x_title=x_title, y_title="test error (%) — mean, ±1 std band, min–max bars")
+    # the axis title short enough for the figure's height; what the marks mean goes under the title
+    subtitle = "mean, ±1 std band, min–max bars"
+    return layout(
+        fig,
+        f"{title}<br><sup>{subtitle}</sup>",
+        x_title=x_title,
+        y_title="test error (%)",
+        margin=dict(l=80, r=30, t=90, b=60),
+    )
 
 
 # --- what the runs show, in words (numbers from the analyses' own tables) ---------------------------

@@ -18,6 +18,9 @@ CHANCE_COLOR, RANGE_COLOR = "#999999", "rgba(31, 95, 191, 0.12)"
 SERIES = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 EXAMPLE_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 LOG_TICKS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500]
+# A log axis labelled at decades only (10⁻², 10⁻¹, 1, …): plotly's own labels of the 2s and 5s between
+# decades ("5 2 5 2") were misread by students as the values themselves.
+LOG_AXIS = dict(type="log", dtick=1, exponentformat="power", showexponent="all")
 
 LEGENDS = {
     "below": dict(orientation="h", yanchor="top", y=-0.2, x=0),  # curves get the full width

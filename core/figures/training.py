@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.figures.theme import SERIES, layout
+from core.figures.theme import LOG_AXIS, SERIES, layout
 from core.training.config import History, RunConfig
 
 METRICS = {  # key -> (title, y-axis label, source, per cent)
@@ -57,7 +57,7 @@ def curve_figure(runs: Runs, metric: str) -> go.Figure:
             mode = "lines+markers"
         fig.add_trace(go.Scatter(x=x, y=y, mode=mode, name=config.label, line=dict(width=3, **styles[i])))
     layout(fig, title, x_title="epoch", y_title=y_title, hovermode="x unified")
-    fig.update_yaxes(type="log" if metric == "train_loss" else "linear")
+    fig.update_yaxes(**(LOG_AXIS if metric == "train_loss" else dict(type="linear")))
     # the whole run on the x axis from the start, so live curves grow into a fixed frame
     return fig.update_xaxes(range=[0, max((c.epochs for c, _ in runs), default=1)])
 
@@ -99,10 +99,12 @@ def gradient_flow_figure(runs: Runs, epoch: int | None = None) -> go.Figure:
                 col=col,
             )
     fig.layout.annotations[1].text = f"after epoch {shown_epoch}" if shown_epoch else "after training (not yet)"
-    layout(fig, "Gradient flow: weight-gradient norm per layer", height=480, margin=dict(l=70, r=20, t=80, b=60))
-    fig.update_xaxes(title="layer (1 = next to the input)")
-    fig.update_yaxes(title="gradient norm (log)", type="log", row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
+    # a short title and one x title per panel: this figure shares its row with another (half the width)
+    layout(fig, "Gradient norm per layer", height=480, margin=dict(l=80, r=20, t=90, b=70))
+    fig.update_xaxes(title="layer (1 = input side)", row=1, col=1)
+    fig.update_xaxes(title="layer", row=1, col=2)
+    fig.update_yaxes(title="gradient norm (log)", row=1, col=1)
+    fig.update_yaxes(**LOG_AXIS)
     return fig
 
 

@@ -45,6 +45,7 @@ class Scene:
     caption: str  # what to point at
     runs: tuple[RunConfig, ...] = field(default_factory=tuple)
     needs_weights: bool = False  # the page analyses the trained nets (not only their curves)
+    figure: str = ""  # widget key of the scene's main figure (its container has class st-key-<figure>)
 
 
 def _digits(net: str, depth: int) -> RunConfig:
@@ -61,6 +62,7 @@ SCENES = [
         "not overfitting, a worse fit of the training set itself; then at the solid residual curves. The "
         "line above the curves gives these runs' numbers.",
         tuple(_digits(net, d) for d in (20, 56) for net in ("plain", "resnet")),
+        figure="pvr_fig_train_error",
     ),
     Scene(
         "inception-bottleneck",
@@ -69,6 +71,7 @@ SCENES = [
         urls.COST_LAB.params(calculator="Direct vs bottleneck"),
         "28×28×192 input, 32 filters of 5×5: 120.4M multiplies. Squeeze to 16 channels with a 1×1 first: "
         "2.4M + 10.0M = 12.4M — ten times cheaper for the same output shape.",
+        figure="fig_bottleneck",
     ),
     Scene(
         "vgg-plain-resnet",
@@ -77,6 +80,7 @@ SCENES = [
         urls.COMPARE.params(archs=["vgg19", "plain34", "resnet34"]),
         "The ResNet paper's Figure 3: VGG-19 costs 19.6 G multiply-adds, the 34-layer nets only 3.6 G. "
         "ResNet-34 is plain-34 plus shortcuts (dashed where they project) — same cost, far easier to train.",
+        figure="cmp-graphs",
     ),
     Scene(
         "lesion",
@@ -88,6 +92,7 @@ SCENES = [
         "collapses: the page says how far these runs bear that out.",
         tuple(paths.training_configs(56, 20, 8, stochastic_depth=True)),
         needs_weights=True,
+        figure="paths_single",
     ),
     Scene(
         "representation-drift",
@@ -98,6 +103,7 @@ SCENES = [
         "diagonal band); the plain net re-represents at every layer.",
         tuple(_digits(net, 20) for net in ("plain", "resnet")),
         needs_weights=True,
+        figure="change",
     ),
     Scene(
         "depthwise-separable",
@@ -106,6 +112,7 @@ SCENES = [
         urls.COST_LAB.params(calculator="Depthwise-separable"),
         "A 3×3 conv mixes space and channels at once; Xception and MobileNet split it into a per-channel "
         "3×3 and a 1×1: cost ratio 1/C_out + 1/9, about 8–9× cheaper.",
+        figure="fig_separable",
     ),
     Scene(
         "resnet50-as-published",
@@ -114,8 +121,53 @@ SCENES = [
         urls.ARCHITECTURE.params(arch="resnet50-paper"),
         "The paper puts the stride on the first 1×1 of a stage (3.8 G); torchvision's 'v1.5' moves it "
         "to the 3×3 (4.1 G): more multiply-adds, better accuracy. The twin box compares them.",
+        figure="arch-twins",
+    ),
+    Scene(
+        "residual-block",
+        "The residual block: F(x) + x",
+        urls.COST_LAB,
+        urls.COST_LAB.params(calculator="Residual blocks"),
+        "A basic block (two 3×3) and a bottleneck block (1×1 → 3×3 → 1×1) at ResNet-50's conv2_x size: "
+        "the identity shortcut adds no parameters; the bottleneck does the same job far cheaper.",
+        figure="fig_residual",
+    ),
+    Scene(
+        "inception-module",
+        "The Inception module",
+        urls.COST_LAB,
+        urls.COST_LAB.params(calculator="Inception module"),
+        "Four branches side by side — 1×1, 3×3, 5×5 and pooling — concatenated; the 1×1 reductions in "
+        "front of the 3×3 and 5×5 keep the module's cost down.",
+        figure="fig_inception",
+    ),
+    Scene(
+        "ensemble-view",
+        "A ResNet unraveled: 2ⁿ paths",
+        urls.ENSEMBLE_OF_PATHS,
+        urls.ENSEMBLE_OF_PATHS.params(unravel_n=3),
+        "Three residual blocks are eight paths of lengths 0 to 3 into one sum: the net is an ensemble "
+        "of paths of different lengths.",
+        figure="unraveled",
     ),
 ]
+
+
+# The course's order: degradation → residual block → VGG/plain/ResNet → bottleneck and 1×1 → Inception →
+# separable → ensemble view → lesion → representation view (the lecture deck's default).
+COURSE_ORDER = (
+    "degradation",
+    "residual-block",
+    "vgg-plain-resnet",
+    "inception-bottleneck",
+    "resnet50-as-published",
+    "inception-module",
+    "depthwise-separable",
+    "ensemble-view",
+    "lesion",
+    "representation-drift",
+)
+SCENES.sort(key=lambda scene: COURSE_ORDER.index(scene.key))
 
 
 def get(key: str) -> Scene:
@@ -123,6 +175,14 @@ def get(key: str) -> Scene:
         if scene.key == key:
             return scene
     raise UserError(f"unknown scene {key!r}; scenes: {', '.join(s.key for s in SCENES)}")
+
+
+def missing_configs(keys, store: RunStore | None = None) -> list[RunConfig]:
+    """The runs the scenes `keys` need and the store does not have, each once (scenes share runs)."""
+    store, todo = store or RunStore(), []
+    for key in keys:
+        todo += [c for c in missing_runs(get(key), store) if c not in todo]
+    return todo
 
 
 def missing_runs(scene: Scene, store: RunStore | None = None) -> list[RunConfig]:

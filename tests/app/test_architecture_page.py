@@ -70,6 +70,8 @@ def test_cifar_options_and_twin_button(at):
     at.button(key="open-resnet50-paper").click().run()
     assert at.selectbox(key="arch").value == "resnet50-paper"
     assert metrics(at)["Multiply-accumulates"] == "3.86 G"
+    # Streamlit's "default value but also Session State" warning (shown in the app, logged) is gone
+    assert not [w for w in at.warning if "Session State" in w.value]
 
 
 def test_uploaded_onnx_file_shows_its_graph_and_table(cifar_onnx):
@@ -100,3 +102,30 @@ def test_timm_family_searches_all_of_timm():
     box = app.selectbox(key="arch")
     assert box.value == "timm:resnet50d" and len(box.options) > 500
     assert not app.exception and metrics(app)["Parameters"] == human(profile("timm:resnet50d").total_params)
+
+
+def test_twin_button_logs_no_session_state_warning(caplog):
+    app = open_page("pages/1_Architecture.py", arch="resnet50")
+    app.button(key="open-resnet50-paper").click().run()
+    assert app.selectbox(key="arch").value == "resnet50-paper"
+    assert "Session State" not in caplog.text and not [w for w in app.warning if "Session State" in w.value]
+
+
+def test_published_accuracy_only_at_its_input_size(at):
+    at.selectbox(key="arch").set_value("resnet50").run()
+    at.number_input(key="h").set_value(None).run()
+    at.number_input(key="w").set_value(None).run()
+    assert metrics(at)["Published top-1"] == "76.1 %"
+    at.number_input(key="h").set_value(64).run()
+    at.number_input(key="w").set_value(64).run()
+    assert metrics(at)["Published top-1"] == "—"
+
+
+def test_weighted_layers_only_filter(at):
+    at.selectbox(key="arch").set_value("resnet18").run()
+    at.number_input(key="h").set_value(None).run()
+    at.number_input(key="w").set_value(None).run()
+    everything = len(at.dataframe[1].value)
+    at.toggle(key="layer_weighted").set_value(True).run()
+    weighted = at.dataframe[1].value
+    assert set(weighted.type) == {"Conv2d", "Linear"} and len(weighted) == 21 < everything

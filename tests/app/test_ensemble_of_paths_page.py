@@ -34,6 +34,18 @@ def trained_home(tmp_path_factory):
     return home
 
 
+def ids(at) -> list[int]:
+    from core.training.store import RunStore
+
+    return [r.id for r in RunStore().list(status="finished")]
+
+
+def by_label(picker, run_id: int) -> str:
+    from core.training.store import RunStore
+
+    return RunStore().load(run_id, with_model=False).config.label
+
+
 def figure(at, title_start: str) -> dict:
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     return next(f for f in figures if f["layout"]["title"]["text"].startswith(title_start))
@@ -56,6 +68,10 @@ def test_unraveled_view_without_runs(tmp_path, monkeypatch):
 def test_analyses_on_stored_runs(trained_home, monkeypatch):
     at = open_page(trained_home, monkeypatch)
     assert not at.exception, at.exception
+    # one epoch leaves plain-8 at ~79% test error: not a default pick (it has not learned), but pickable
+    picker = at.multiselect(key="paths_runs")
+    assert [by_label(picker, i) for i in picker.value] == ["ResNet-8"]
+    picker.set_value(sorted(picker.value + [i for i in ids(at) if i not in picker.value])).run()
     assert len(at.multiselect(key="paths_runs").value) == 2
     single = figure(at, "Delete one block")  # the default analysis
     bars = [t for t in single["data"] if t["type"] == "bar"]
@@ -93,4 +109,53 @@ def test_train_button_starts_the_engine(tmp_path, monkeypatch):
     while at.session_state["paths_running"]:  # the fragment's timer does not fire in AppTest: drive it
         at.run()
     assert not at.exception
-    assert len(at.multiselect(key="paths_runs").value) == 2
+    assert set(at.session_state["paths_saved_ids"]) >= set(at.multiselect(key="paths_runs").value) > set()
+
+
+def _history(error: float):
+    from core.training.config import History
+
+    epoch = dict(epoch=1, step=10, train_loss=1.0, train_error=error, test_loss=1.0, test_error=error, lr=0.02)
+    return History(
+        steps=[{"step": 10, "epoch": 1.0, "loss": 1.0, "error": error, "lr": 0.02}],
+        epochs=[{**epoch, "seconds": 1.0, "images_per_s": 100.0}],
+        grad_layers=["stem.0"],
+        grad_norms=[{"step": 0, "epoch": 0.0, "norms": [1.0]}],
+    )
+
+
+def test_first_pick_skips_a_plain_net_that_never_learned(tmp_path, monkeypatch):
+    """Newest plain-56 at chance (84% error) must not be the default: the plain run that learned is."""
+    from core.training.config import RunConfig
+    from core.training.engine import build_model
+    from core.training.store import RunStore
+
+    store = RunStore(tmp_path / "runs.sqlite")
+    plain20 = store.save(RunConfig(net="plain", depth=8, epochs=1), _history(0.04), build_model(RunConfig("plain", 8)))
+    resnet = store.save(RunConfig(net="resnet", depth=8, epochs=1), _history(0.02), build_model(RunConfig("resnet", 8)))
+    store.save(RunConfig(net="plain", depth=14, epochs=1), _history(0.84), build_model(RunConfig("plain", 14)))
+    at = open_page(tmp_path, monkeypatch)
+    assert not at.exception, at.exception
+    assert at.multiselect(key="paths_runs").value == [resnet, plain20]
+    assert not at.warning  # no "has not learned" warning for a default pick
+
+
+def test_train_trains_only_what_is_not_stored_and_shows_the_new_runs(trained_home, monkeypatch):
+    at = open_page(trained_home, monkeypatch)
+    at.selectbox(key="train_res_depth").set_value(8)
+    at.selectbox(key="train_plain_depth").set_value(8)
+    at.number_input(key="train_epochs").set_value(1)
+    at.run()  # ResNet-8 and plain-8 of 1 epoch are stored; the stochastic-depth ResNet-8 is not
+    assert any("Stored already: ResNet-8, plain-8" in c.value for c in at.caption)
+    before = set(at.multiselect(key="paths_runs").options)
+    at.button(key="paths_start").click().run()
+    trainer = at.session_state["paths_trainer"]
+    assert [r.config.label for r in trainer.runs] == ["ResNet-8 (sd 0.5)"]
+    while at.session_state["paths_running"]:
+        at.run()
+    assert not at.exception, at.exception
+    new = set(at.session_state["paths_saved_ids"])
+    assert new and new <= set(at.multiselect(key="paths_runs").value)  # the analysis shows the new run
+    assert len(at.multiselect(key="paths_runs").options) == len(before) + 1
+    at.run()
+    assert at.button(key="paths_start").disabled  # everything stored: nothing to train

@@ -52,3 +52,32 @@ def test_presentation_view_and_hidden_controls_come_from_the_url():
 def test_hide_ignores_unsafe_keys():
     css = styles(run_app(hide="ok,}body{display:none"))
     assert ".st-key-ok" in css and "body{display" not in css
+
+
+def test_hide_controls_by_name_lists_the_page_controls_by_label():
+    from conftest import open_page
+
+    from core.lecture import urls
+
+    at = open_page("pages/1_Architecture.py", hide="depth")
+    picker = at.multiselect(key="hide_names")
+    assert picker.options == list(urls.ARCHITECTURE.labels().values())
+    assert "Graph level" in picker.options and "level" not in picker.options
+    picker.set_value(["level", "h"]).run()
+    assert at.session_state["hide"] == "depth,level,h"  # keys typed for other pages stay
+    css = styles(at)
+    assert ".st-key-level { display: none" in css and ".st-key-h { display: none" in css
+
+
+def test_presentation_view_has_a_way_out_and_no_stale_fading():
+    at = run_app(present="true", theme="dark", arch="x")
+    page = "\n".join(m.value for m in at.markdown)
+    assert 'class="convatlas-exit"' in page and "present=true" not in page.split("convatlas-exit")[1][:200]
+    assert '[data-stale="true"] { opacity: 1' in styles(run_app())
+
+
+def test_sidebar_names_the_landing_page_home():
+    at = run_app()
+    labels = [el.proto.label for el in at.sidebar.get("page_link")]
+    assert labels[0] == "Home" and "app" not in labels
+    assert (ROOT / ".streamlit" / "config.toml").read_text().count("showSidebarNavigation = false") == 1

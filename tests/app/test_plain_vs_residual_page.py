@@ -106,3 +106,26 @@ def test_page_from_the_app(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
     at = open_page("pages/4_Plain_vs_Residual.py")
     assert at.title[0].value.endswith("Plain vs Residual")
+
+
+def test_finished_shows_only_once_the_runs_are_stored(page):
+    """A lecturer who closes the tab the moment "finished · 100%" shows keeps the runs: every run
+    of the script that draws "finished" finds them in the store already."""
+    from core.training.store import RunStore
+
+    at = tiny(page)
+    at.session_state["pvr_epochs"] = 1
+    at.button(key="pvr_start").click().run()
+    seen_finished = False
+    for _ in range(500):
+        texts = [p.proto.text for p in at.get("progress")]
+        if any(t.startswith("finished") for t in texts):
+            seen_finished = True
+            stored = RunStore().list(status="finished")
+            assert len(stored) == 4, f"'finished' shown with {len(stored)} of 4 runs stored"
+        if not at.session_state["pvr_running"]:
+            break
+        at.run()
+    at.run()
+    assert seen_finished or any(p.proto.text.startswith("finished") for p in at.get("progress"))
+    assert len(RunStore().list(status="finished")) == 4
