@@ -45,6 +45,8 @@ family = top[0].selectbox(
 # plain names in the box, so a hand-written link ?arch=vgg19 works too
 choices = all_names if family == ALL else cached.timm_names() if family == TIMM else groups[family]
 default = DEFAULT_TIMM if family == TIMM else DEFAULT_ARCH
+if "arch" in st.session_state and st.session_state.arch not in choices:  # family changed: its default net
+    st.session_state.arch = default if default in choices else choices[0]
 name = top[1].selectbox(
     "Architecture (type to search)",
     choices,

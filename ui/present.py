@@ -90,6 +90,9 @@ html, body, [data-testid="stApp"], [data-testid="stAppViewContainer"], [data-tes
 [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stTabs"] [role="tablist"] {{ border-color: {DARK_BORDER}; }}
 [data-testid="stTable"] :is(table, td, th) {{ background-color: {DARK_BG}; border-color: {DARK_BORDER}; }}
 [data-testid="stSliderTickBarMin"], [data-testid="stSliderTickBarMax"] {{ color: #c8cbd3 !important; }}
+[data-testid="stFileUploaderDropzone"] {{ background-color: {DARK_SURFACE} !important; }}
+[data-testid="stFileUploaderDropzoneInstructions"], [data-testid="stFileUploaderDropzoneInstructions"] * {{
+  color: {DARK_FG} !important; }}
 a.convatlas-exit {{ background: {DARK_SURFACE}; color: #cfe8ff !important; border-color: #8fc1ff; }}
 """
 

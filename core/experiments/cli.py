@@ -52,8 +52,8 @@ def _parse_ks(text: str | None) -> list[int] | None:
         ks = [int(k) for k in text.split(",")]
     except ValueError:
         raise UserError(f"--k takes whole numbers separated by commas, got {text!r}") from None
-    if min(ks) < 1:
-        raise UserError(f"--k values must be at least 1, got {min(ks)}")
+    if min(ks) < 0:  # k = 0 is the intact net, the sweep's starting point
+        raise UserError(f"--k values must be at least 0, got {min(ks)}")
     return ks
 
 

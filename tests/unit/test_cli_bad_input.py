@@ -124,6 +124,17 @@ BAD = {
         ["paths", "--train", "resnet-20", "--k", "0"],
     ],
     "scene": [["scene", "no-such-scene"]],
+    "transfer": [
+        ["transfer", "--task", "nope"],
+        ["transfer", "--shots", "abc"],
+        ["transfer", "--shots", "0"],
+        ["transfer", "--seeds", "x"],
+        ["transfer", "--strategies", "bogus"],
+        ["transfer", "--depth", "21"],
+        ["transfer", "--steps", "0"],
+        ["transfer", "--width", "0"],
+        ["transfer", "--epochs", "-1"],
+    ],
 }
 CASES = [pytest.param(argv, id=" ".join(a[:20] for a in argv)) for cases in BAD.values() for argv in cases]
 
