@@ -37,7 +37,7 @@ def test_every_text_readable_and_a_way_out(app_url, page, path, theme):
     screenshot(page, f"lecture-{(path.split('?')[0] or 'home').lower()}-{theme}-present")
     _open(page, app_url, path, theme=theme)
     assert page.locator("a.convatlas-exit").count() == 0
-    page.get_by_text("Lecture mode").click()  # the panel's controls, share link and code box included
+    page.get_by_text("🎓 Lecture mode", exact=True).click()  # the panel's controls, share link and code box included
     page.wait_for_timeout(500)
     assert_readable(page, f"{path or 'home'} {theme}, lecture panel open")
 
