@@ -12,10 +12,13 @@ def test_page_in_browser(app_url, page):
     assert page.get_by_text("source: digits 0–9; target: the same ten digits, mirrored").count() >= 1
     screenshot(page, "transfer_learning_fresh")
     page.get_by_role("button", name="▶ Run the comparison").first.click()
-    page.get_by_text("1 · Target accuracy against the number of labels").wait_for(timeout=480_000)
+    header = page.get_by_text("1 · Target accuracy against the number of labels")
+    header.wait_for(timeout=480_000)
     wait_idle(page, timeout_ms=120_000)
     assert_no_exception(page)
+    header.scroll_into_view_if_needed()  # the charts mount as the page scrolls to them
     charts = page.locator("[data-testid='stPlotlyChart']")
+    page.wait_for_function("document.querySelectorAll(\"[data-testid='stPlotlyChart']\").length === 2", timeout=60_000)
     assert charts.count() == 2
     screenshot(page, "transfer_learning")
     charts.nth(0).scroll_into_view_if_needed()
