@@ -13,8 +13,10 @@ EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 app: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
+# two runs: the browser tests share one Streamlit server and its run store, so they run on their own
 test: setup-dev
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not browser"
+	$(PY) -m pytest -q -m browser
 
 # unit + AppTest only (no browser): the quick loop while editing
 test-fast: setup-dev

@@ -36,7 +36,8 @@ def one_epoch(error: float) -> History:
 def prepared(app_home):
     """Every scene's runs in the server's store, as untrained nets with a short history (the analyses
     run on their weights; what is checked is the layout, not what they learned)."""
-    os.environ["CONVATLAS_HOME"] = str(app_home)
+    before = os.environ.get("CONVATLAS_HOME")
+    os.environ["CONVATLAS_HOME"] = str(app_home)  # the server's store; restored below for later tests
     from core.training.engine import build_model
     from core.training.store import RunStore
 
@@ -44,6 +45,11 @@ def prepared(app_home):
     for config in scenes.missing_configs(scenes.COURSE_ORDER, store):
         store.save(config, one_epoch(0.1), build_model(config), comparison="deck test")
     assert scenes.missing_configs(scenes.COURSE_ORDER, store) == []
+    yield
+    if before is None:
+        os.environ.pop("CONVATLAS_HOME", None)
+    else:
+        os.environ["CONVATLAS_HOME"] = before
 
 
 def slide_counter(page) -> tuple[int, int]:
