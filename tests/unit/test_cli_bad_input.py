@@ -121,7 +121,7 @@ BAD = {
         ["paths", "--train", "resnet-20", "--seed", "99999999999999999999"],
         ["paths", "--train", "resnet-20", "--samples", "0"],
         ["paths", "--train", "resnet-20", "--k", "a,b"],
-        ["paths", "--train", "resnet-20", "--k", "0"],
+        ["paths", "--train", "resnet-20", "--k", "-1"],
     ],
     "scene": [["scene", "no-such-scene"]],
     "transfer": [
