@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from core.errors import UserError
@@ -97,9 +98,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="weight decay on BatchNorm scales/shifts and biases too, as in the paper (default: the recipe)",
     )
     p.add_argument("--train-limit", type=int, default=None, help="train on a subset of this many images")
-    p.add_argument("--save", action="store_true", help="keep the runs in the run store")
     p.add_argument("--json", action="store_true", help="one JSON object per run per epoch")
     p.set_defaults(handler="core.training.cli:train_command")
+
+    p = sub.add_parser(
+        "runs", help="list the run store (and damaged rows), delete a run, or move a damaged store aside"
+    )
+    p.add_argument("--delete", type=int, metavar="ID", help="delete this run (the CLI may delete any run)")
+    p.add_argument("--move-aside", action="store_true", help="rename a damaged SQLite store; a new one is made")
+    p.set_defaults(handler="core.training.cli:runs_command")
+
+    p = sub.add_parser("worker", help="a training worker for a remote scheduler (Dask), e.g. tcp://host:8786")
+    p.add_argument("scheduler", help="the scheduler's address (dask scheduler prints it)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes on this machine (one job each)")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads per worker")
+    p.add_argument("--gpu", action="store_true", help="this worker has a GPU: it takes the runs that train on one")
+    p.add_argument("--name", help="the worker's name in the scheduler (default: host name)")
+    p.set_defaults(handler="core.training.cli:worker_command")
 
     p = sub.add_parser("drift", help="representation drift of plain vs residual nets (CKA, per-block change)")
     source = p.add_mutually_exclusive_group(required=True)

@@ -101,7 +101,7 @@ try:
             )
     else:
         reports = initial_reports(tuple(tuple(sorted(c.to_dict().items())) for c in configs), paths)
-        t = training_panel.trainer("drift")
+        t = training_panel.job("drift")
         if t is not None and [r.config for r in t.runs] != configs:
             training_panel.discard("drift")  # the settings changed under it
         estimate = check_config(configs[0], load_dataset(configs[0].dataset, seed=configs[0].seed))

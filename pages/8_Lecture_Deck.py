@@ -61,7 +61,7 @@ for i, key in enumerate(keys):
     row[5].markdown(open_link(i, "Open"), unsafe_allow_html=True)
 
 st.subheader("Prepare the deck")
-if not missing and not training_panel.trainer("prep"):
+if not missing and not training_panel.job("prep"):
     st.success("Every scene's runs are stored: the deck replays at once.", icon="💾")
 else:
     st.markdown(

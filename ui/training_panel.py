@@ -1,11 +1,13 @@
-"""The one training panel of every page that trains: Start · Stop · Resume, progress with ETA, save.
+"""The one training panel of every page that trains: Start · Stop · Resume, progress with ETA.
 
-A page names its panel with a short key (the session-state prefix and the widget-key prefix):
-`<key>_start`, `<key>_stop`, `<key>_resume` are the buttons, `<key>_trainer` the `PairedTrainer`,
-`<key>_running` whether it advances, `<key>_saved_ids` the runs it stored. While running, a fragment
-advances the trainer a slice of time per tick and redraws the progress and the page's live view, so
-Stop answers within one slice. Stop keeps the runs trained so far (status "stopped"); Resume goes
-on; a finished comparison replaces that save. The runs are in the store before "finished" shows.
+Training runs as jobs on the engine (core.training.jobs), never in this session's thread. A page
+names its panel with a short key (the session-state and widget-key prefix): `<key>_start`,
+`<key>_stop`, `<key>_resume` are the buttons, `<key>_ids` the run ids this session watches,
+`<key>_watching` whether it follows them. Start submits the page's configurations: a run that
+another session already queued, trains or finished is attached to (one job, however many press
+Start), a stopped one resumes. Stop cancels the runs this session started (they keep what they
+trained) and, for runs someone else started, only stops watching. Progress comes from the store,
+so a closed tab loses nothing and a reopened page picks the runs up where they are.
 """
 
 from __future__ import annotations
@@ -17,61 +19,60 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.errors import UserError
+from core.training import jobs
 from core.training.config import History, RunConfig
-from core.training.engine import PairedTrainer
-from core.training.store import RunStore
 from core.units import format_duration
 from ui.page import show_user_error
 
-TICK_SECONDS = 0.3  # training per fragment run: Stop acts within about this long
+POLL_SECONDS = 1.0  # the page redraws progress this often (the board reads the store once a second)
 Runs = list[tuple[RunConfig, History]]
 
 
-def trainer(key: str) -> PairedTrainer | None:
-    return st.session_state.get(f"{key}_trainer")
+def owner() -> str:
+    """This browser session's identity in the store: it may stop and delete the runs it started."""
+    return st.session_state.setdefault("convatlas_owner", f"session-{uuid.uuid4().hex[:12]}")
+
+
+def job(key: str) -> jobs.JobView | None:
+    ids = st.session_state.get(f"{key}_ids")
+    return jobs.BOARD.view(ids) if ids else None
 
 
 def running(key: str) -> bool:
-    return st.session_state.get(f"{key}_running", False)
+    j = job(key) if st.session_state.get(f"{key}_watching") else None
+    return bool(j and j.active)
 
 
 def start(key: str, configs: list[RunConfig]) -> None:
     ss = st.session_state
-    ss[f"{key}_error"] = None
+    ss[f"{key}_error"] = ss[f"{key}_note"] = None
+    tag = f"{time.strftime('%Y-%m-%d %H:%M')} {', '.join(c.label for c in configs)} #{uuid.uuid4().hex[:6]}"
     try:
-        ss[f"{key}_trainer"] = PairedTrainer(configs)
-    except UserError as exc:  # e.g. a dataset that is not on this machine
+        ids = jobs.submit(configs, owner(), comparison=tag)
+    except UserError as exc:  # limits, quota, an engine that cannot be reached
         ss[f"{key}_error"] = str(exc)
         return
-    ss[f"{key}_running"], ss[f"{key}_saved_ids"] = True, []
-    ss[f"{key}_tag"] = (
-        f"{time.strftime('%Y-%m-%d %H:%M')} {', '.join(c.label for c in configs)} #{uuid.uuid4().hex[:6]}"
-    )
-
-
-def _save(key: str, status: str) -> None:
-    """Keep the comparison in the store; replaces this comparison's earlier (stopped) save."""
-    ss, store = st.session_state, RunStore()
-    for run_id in ss.get(f"{key}_saved_ids", []):
-        store.delete(run_id)
-    ss[f"{key}_saved_ids"] = [
-        store.save(c, h, m, status=status, comparison=ss[f"{key}_tag"]) for c, m, h in ss[f"{key}_trainer"].results()
-    ]
+    ss[f"{key}_ids"], ss[f"{key}_configs"], ss[f"{key}_watching"] = ids, list(configs), True
+    ss[f"{key}_notified"] = False
+    jobs.BOARD.forget()  # show the new rows at once
 
 
 def stop(key: str) -> None:
-    st.session_state[f"{key}_running"] = False
-    if trainer(key) is not None:
-        _save(key, "stopped")
+    ss = st.session_state
+    if jobs.stop(ss.get(f"{key}_ids", []), owner()):
+        ss[f"{key}_note"] = "stopping at the next chunk; what was trained is kept"
+    else:  # someone else's runs: they go on for their starter
+        ss[f"{key}_watching"] = False
+        ss[f"{key}_note"] = "stopped watching; these runs belong to the session that started them and go on"
 
 
 def resume(key: str) -> None:
-    st.session_state[f"{key}_running"] = True
+    start(key, st.session_state.get(f"{key}_configs", []))
 
 
 def discard(key: str) -> None:
-    """Forget the trainer (e.g. the page's settings changed under it); stored runs stay."""
-    for suffix in ("trainer", "running", "saved_ids", "tag"):
+    """Forget the watched runs (e.g. the page's settings changed under them); they stay in the store."""
+    for suffix in ("ids", "configs", "watching", "notified", "note"):
         st.session_state.pop(f"{key}_{suffix}", None)
 
 
@@ -80,67 +81,91 @@ def controls(key: str, configs: list[RunConfig], disabled: bool = False, start_l
     # Started here, not in a callback: a callback would get the settings of the run that drew the button.
     if st.session_state.get(f"{key}_start") and not disabled:
         start(key, configs)
-    t, on = trainer(key), running(key)
+    j, on = job(key), running(key)
+    mine = bool(j) and any(r.info.owner == owner() for r in j.runs)
     columns = st.columns([1, 1, 1, 3])
-    columns[0].button(
-        start_label,
-        key=f"{key}_start",
-        type="primary",
-        disabled=on or disabled,
+    columns[0].button(start_label, key=f"{key}_start", type="primary", disabled=on or disabled, width="stretch")
+    columns[1].button(
+        "■ Stop" if mine or not on else "■ Stop watching",
+        key=f"{key}_stop",
+        on_click=stop,
+        args=(key,),
+        disabled=not on,
         width="stretch",
     )
-    columns[1].button("■ Stop", key=f"{key}_stop", on_click=stop, args=(key,), disabled=not on, width="stretch")
     columns[2].button(
         "↻ Resume",
         key=f"{key}_resume",
         on_click=resume,
         args=(key,),
         width="stretch",
-        disabled=on or t is None or t.done,
+        disabled=on or j is None or j.done,
     )
     if st.session_state.get(f"{key}_error"):
         show_user_error(UserError(st.session_state[f"{key}_error"]))
+    if st.session_state.get(f"{key}_note"):
+        st.caption(st.session_state[f"{key}_note"])
     return columns
 
 
-def _progress(t: PairedTrainer, status: str) -> None:
-    eta = t.eta_seconds
-    text = f"{status} · {t.fraction:.0%}" + (f" · ETA {format_duration(eta)}" if eta and not t.done else "")
-    st.progress(t.fraction, text=text)
-    for column, run in zip(st.columns(len(t.runs)), t.runs):
-        epoch = min(run.epoch + (not run.done), run.config.epochs)
-        column.progress(run.step / run.total_steps, text=f"{run.config.label}: epoch {epoch}/{run.config.epochs}")
+STATUS_WORDS = {
+    "queued": "queued",
+    "running": "training",
+    "finished": "finished",
+    "stopped": "stopped",
+    "interrupted": "interrupted (its worker stopped; Resume goes on from the last epoch)",
+    "failed": "failed",
+}
+
+
+def _progress(j: jobs.JobView, watching: bool) -> None:
+    statuses = {r.status for r in j.runs}
+    status = (
+        "finished"
+        if j.done
+        else "training"
+        if "running" in statuses and watching
+        else "queued"
+        if statuses <= {"queued"} and watching
+        else next(STATUS_WORDS[s] for s in ("failed", "interrupted", "stopped", "running", "queued") if s in statuses)
+    )
+    eta = j.eta_seconds
+    text = f"{status} · {j.fraction:.0%}" + (f" · ETA {format_duration(eta)}" if eta and j.active else "")
+    st.progress(j.fraction, text=text)
+    for column, run in zip(st.columns(len(j.runs)), j.runs):
+        epochs = run.config.epochs
+        epoch = min(run.epoch + (run.status in jobs.ACTIVE), epochs)
+        word = "" if run.status in ("running", "finished") else f" · {run.status}"
+        column.progress(min(1.0, run.step / run.total_steps), text=f"{run.config.label}: epoch {epoch}/{epochs}{word}")
+    for run in j.runs:
+        if run.status == "failed":
+            show_user_error(UserError(f"{run.config.label} failed: {run.info.error}"))
 
 
 def live(
     key: str, view: Callable[[Runs, bool], None] | None = None, on_finished: Callable[[list[int]], None] | None = None
 ) -> bool:
-    """Progress and the page's live `view(runs, running)` of the current trainer, advanced by a
-    fragment while running. `on_finished(run_ids)` runs once the finished runs are stored.
-    Returns False when there is no trainer to show."""
-    if trainer(key) is None:
+    """Progress and the page's live `view(runs, running)` of the watched runs, redrawn by a fragment
+    while they train. `on_finished(run_ids)` runs once, when every run has finished (and is stored).
+    Returns False when nothing is watched."""
+    if job(key) is None:
         return False
+    was_running = running(key)
 
     def tick() -> None:
-        t = trainer(key)
-        if t is None:  # discarded by another widget's callback
+        j = job(key)
+        if j is None:  # discarded by another widget's callback
             return
-        if running(key):
-            try:
-                t.advance(max_seconds=TICK_SECONDS)
-            except UserError as exc:
-                st.session_state[f"{key}_running"] = False
-                show_user_error(exc)
-                return
-            if t.done:  # store first: "finished" shows only once the runs are safe
-                st.session_state[f"{key}_running"] = False
-                _save(key, "finished")
-                if on_finished:
-                    on_finished(st.session_state[f"{key}_saved_ids"])
-                st.rerun()  # a full run: the buttons change and the fragment timer stops
-        _progress(t, "finished" if t.done else "training" if running(key) else "stopped")
+        on = running(key)
+        if j.done and not st.session_state.get(f"{key}_notified"):
+            st.session_state[f"{key}_notified"] = True
+            if on_finished:
+                on_finished(j.ids)
+        _progress(j, st.session_state.get(f"{key}_watching", False))
         if view:
-            view([(r.config, r.history) for r in t.runs], running(key))
+            view([(r.config, r.history) for r in j.runs], on)
+        if was_running and not on:
+            st.rerun()  # a full run: the buttons change and the fragment timer stops
 
-    (st.fragment(run_every=0.1)(tick) if running(key) else tick)()
+    (st.fragment(run_every=POLL_SECONDS)(tick) if was_running else tick)()
     return True

@@ -27,7 +27,8 @@ from core.models.cifar import CifarNet
 from core.training.config import RunConfig
 from core.training.data import load_dataset
 from core.training.device import configure_cpu
-from core.training.engine import build_model
+from core.training.engine import initial_model as engine_initial_model
+from core.training.engine import seeded
 
 PCA_EXAMPLES = 256  # examples each stage's PCA is fitted on (plenty for 2 components)
 
@@ -190,8 +191,7 @@ def trajectories(trace: Trace, count: int) -> dict[int, list[list[list[float]]]]
         idx = [i for i, s in enumerate(trace.stages) if s == stage or (stage == 1 and s == 0)]
         fit = torch.cat([trace.states[i][:PCA_EXAMPLES] for i in idx])  # (L_s * M, D)
         mean = fit.mean(dim=0, keepdim=True)
-        with torch.random.fork_rng():
-            torch.manual_seed(0)  # the randomised low-rank PCA: same picture on every rerun
+        with seeded(0):  # the randomised low-rank PCA: same picture on every rerun
             _, _, v = torch.pca_lowrank(fit - mean, q=min(4, *fit.shape), center=False, niter=4)
         axes = v[:, :2]  # (D, 2)
         steps = torch.stack([(trace.states[i][:count] - mean) @ axes for i in idx], dim=1)
@@ -292,10 +292,8 @@ def pick(reports: list[DriftReport], residual: bool, trained: bool) -> DriftRepo
 
 
 def initial_model(config: RunConfig) -> CifarNet:
-    """The run's weights before its first step: the engine seeds with `config.seed`, then builds."""
-    with torch.random.fork_rng():
-        torch.manual_seed(config.seed)
-        return build_model(config)
+    """The run's weights before its first step: the engine's own seeded build."""
+    return engine_initial_model(config)
 
 
 def check_counts(examples: int, paths: int) -> None:

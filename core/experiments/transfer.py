@@ -40,7 +40,7 @@ from core.errors import UserError
 from core.training.config import RunConfig
 from core.training.data import Dataset, convatlas_home, load_dataset
 from core.training.device import configure_cpu
-from core.training.engine import build_model, epoch_plan, train
+from core.training.engine import build_model, epoch_plan, seeded, train
 from core.training.store import RunStore
 
 STRATEGIES = {  # key -> legend name
@@ -310,8 +310,8 @@ def linear_through_network(
     t = task.target
     idx = labelled_subset(t.train_y, shots, seed, task.target_classes)
     net = TransferNet(copy.deepcopy(source), task.target_classes, None)
-    torch.manual_seed(seed)
-    net.fc = LinearHead(net.fc.fc.in_features, task.target_classes)
+    with seeded(seed):
+        net.fc = LinearHead(net.fc.fc.in_features, task.target_classes)
     seconds = fit(net, list(net.fc.parameters()), t.train_x[idx], t.train_y[idx], seed, recipe.linear_lr, recipe)
     return net.fc, seconds, accuracy(net.eval(), t.test_x, t.test_y)
 
@@ -370,18 +370,19 @@ def run_strategy(
     t = task.target
     idx = labelled_subset(t.train_y, shots, seed, task.target_classes)
     x, y = t.train_x[idx], t.train_y[idx]
-    torch.manual_seed(seed)
     if strategy == "frozen":
         if features is None:
             raise UserError("the frozen strategy needs the cached features (cached_features)")
-        head = LinearHead(features.train.shape[1], task.target_classes)
+        with seeded(seed):
+            head = LinearHead(features.train.shape[1], task.target_classes)
         seconds = fit(head, list(head.parameters()), features.train[idx], y, seed, recipe.linear_lr, recipe)
         acc = accuracy(head, features.test, t.test_y)
     else:
         base = fresh if strategy == "scratch" else source
-        net = TransferNet(
-            copy.deepcopy(base), task.target_classes, 0 if strategy == "scratch" else FROZEN_STAGES[strategy]
-        )
+        with seeded(seed):
+            net = TransferNet(
+                copy.deepcopy(base), task.target_classes, 0 if strategy == "scratch" else FROZEN_STAGES[strategy]
+            )
         params = [p for p in net.parameters() if p.requires_grad]
         seconds = fit(net, params, x, y, seed, recipe.lr, recipe)
         acc = accuracy(net.eval(), t.test_x, t.test_y)
@@ -437,8 +438,8 @@ def sweep(
     features = cached_features(source, f"run{run_id}", task.target)
     rows, total = [], len(shots) * len(seeds) * len(strategies)
     for seed in seeds:
-        torch.manual_seed(seed)
-        fresh = build_model(replace(config, seed=seed))
+        with seeded(seed):
+            fresh = build_model(replace(config, seed=seed))
         for k in shots:
             for strategy in strategies:
                 rows.append(run_strategy(strategy, source, fresh, task, k, seed, features, recipe))
@@ -574,8 +575,8 @@ def imagenet_sweep(
     features = cached_features(source, f"imagenet-{arch}", task.target)
     rows, total = [], len(shots) * len(seeds) * len(strategies)
     for seed in seeds:
-        torch.manual_seed(seed)
-        fresh = models.get_model(arch, weights=None)
+        with seeded(seed):
+            fresh = models.get_model(arch, weights=None)
         for k in shots:
             for strategy in strategies:
                 rows.append(run_strategy(strategy, source, fresh, task, k, seed, features, recipe))

@@ -80,11 +80,13 @@ class DropPath(nn.Module):
     def __init__(self, survival: float = 1.0):
         super().__init__()
         self.survival = survival
+        # the trainer gives each run its own generator: a global one is shared by every thread of a process
+        self.generator: torch.Generator | None = None
 
     def forward(self, x):
         if not self.training or self.survival >= 1.0:
             return x
-        keep = torch.rand(x.shape[0], 1, 1, 1, device=x.device) < self.survival
+        keep = torch.rand(x.shape[0], 1, 1, 1, device=x.device, generator=self.generator) < self.survival
         return x * keep / self.survival
 
 

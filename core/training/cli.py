@@ -1,49 +1,75 @@
-"""`python -m core train`: train CIFAR-family nets side by side, one line per run per epoch."""
+"""`python -m core train`, `runs` and `worker`: training jobs from a terminal.
+
+`train` submits to the same engine and store as the pages (an identical run queued, running or
+finished anywhere is attached to, not trained again) and prints one line per run per epoch as the
+epochs arrive. Ctrl-C stops the runs it started; they keep what they trained and the same command
+resumes them.
+"""
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
+import socket
+import subprocess
 import sys
 import time
 
+from core.errors import UserError
+from core.training import jobs
 from core.training.config import RunConfig
-from core.training.engine import PairedTrainer
-from core.training.store import RunStore
+from core.training.store import RunStore, move_aside
+
+POLL_SECONDS = 0.5
 
 
-def run_comparison(
-    arch_names: list[str], save: bool = False, emit=print, json_lines: bool = False, **overrides
-) -> list[int]:
-    """The `python -m core train` command: train the named nets side by side, emitting one line
-    (JSON object or text) per run per epoch as it completes; optionally keep the runs in the store.
-    Returns the stored run ids."""
+def cli_owner() -> str:
+    return f"cli:{getpass.getuser()}@{socket.gethostname()}"
+
+
+def run_comparison(arch_names: list[str], emit=print, json_lines: bool = False, **overrides) -> list[int]:
+    """The `python -m core train` command: submit the named nets, emit one line (JSON object or text)
+    per run per epoch as it completes. Returns the run ids (the runs are in the store)."""
     configs = [RunConfig.from_arch(name.strip(), **overrides) for name in arch_names if name.strip()]
-    trainer = PairedTrainer(configs)
+    if not configs:
+        raise UserError("--runs names no net; give e.g. cifar-plain-20,cifar-resnet-20")
+    owner = cli_owner()
+    ids = jobs.submit(configs, owner, comparison=f"cli-{time.strftime('%Y%m%d-%H%M%S')}")
+    printed = dict.fromkeys(ids, 0)
+    try:
+        while True:
+            view = jobs.BOARD.view(ids)
+            for run in view.runs:
+                for row in run.history.epochs[printed[run.info.id] :]:
+                    emit(_line(run.config, row, json_lines))
+                printed[run.info.id] = len(run.history.epochs)
+            if not view.active:
+                break
+            time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        jobs.stop(ids, owner)
+        raise UserError("stopped: the runs keep what they trained; the same command resumes them") from None
+    for run in view.runs:
+        if run.status != "finished":
+            detail = f": {run.info.error}" if run.info.error else ""
+            raise UserError(f"{run.config.label} (run {run.info.id}) is {run.status}{detail}")
+    return ids
 
-    def on_epoch(i: int, row: dict) -> None:
-        config = configs[i]
-        if json_lines:
-            emit(json.dumps({"run": config.arch_name, "label": config.label, **row}))
-        else:
-            emit(
-                f"{config.label:<14} epoch {row['epoch']:>3}/{config.epochs}  loss {row['train_loss']:.3f}  "
-                f"train err {100 * row['train_error']:5.1f}%  test err {100 * row['test_error']:5.1f}%  "
-                f"{row['seconds']:6.1f} s  {row['images_per_s']:6.0f} img/s"
-            )
 
-    trainer.on_epoch = on_epoch
-    while not trainer.advance(max_seconds=2.0):
-        pass
-    if not save:
-        return []
-    store, tag = RunStore(), f"cli-{time.strftime('%Y%m%d-%H%M%S')}"
-    return [store.save(config, history, model, comparison=tag) for config, model, history in trainer.results()]
+def _line(config: RunConfig, row: dict, json_lines: bool) -> str:
+    if json_lines:
+        return json.dumps({"run": config.arch_name, "label": config.label, **row})
+    return (
+        f"{config.label:<14} epoch {row['epoch']:>3}/{config.epochs}  loss {row['train_loss']:.3f}  "
+        f"train err {100 * row['train_error']:5.1f}%  test err {100 * row['test_error']:5.1f}%  "
+        f"{row['seconds']:6.1f} s  {row['images_per_s']:6.0f} img/s"
+    )
 
 
 def train_command(args) -> None:
     ids = run_comparison(
         args.runs.split(","),
-        save=args.save,
         json_lines=args.json,
         dataset=args.dataset,
         width=args.width,
@@ -61,5 +87,35 @@ def train_command(args) -> None:
         weight_decay=args.weight_decay,
         decay_bn=args.decay_bn,
     )
-    if ids:
-        print(f"saved runs {', '.join(map(str, ids))} to the run store", file=sys.stderr)
+    print(f"runs {', '.join(map(str, ids))} are in the run store", file=sys.stderr)
+
+
+def runs_command(args) -> None:
+    """List the stored runs (and any damaged ones), delete one, or move a damaged store aside."""
+    if args.move_aside:
+        print(f"moved the run store to {move_aside()}; a new empty one is made on next use", file=sys.stderr)
+        return
+    store = RunStore()
+    if args.delete is not None:
+        if not store.delete(args.delete):
+            raise UserError(f"no stored run {args.delete} that is not training (stop it first)")
+        print(f"deleted run {args.delete}", file=sys.stderr)
+        return
+    for run in store.list():
+        print(run.describe() + (f" · {run.error}" if run.error else ""))
+    for run_id, reason in store.damaged:
+        print(f"#{run_id} is damaged: {reason} (python -m core runs --delete {run_id})", file=sys.stderr)
+
+
+def worker_command(args) -> None:
+    """A Dask worker for the training engine (one job at a time, `--threads` torch threads), against
+    a remote scheduler: `python -m core worker tcp://scheduler:8786 [--gpu]`."""
+    command = [sys.executable, "-m", "distributed.cli.dask_worker", args.scheduler, "--nthreads", "1"]
+    command += ["--nworkers", str(args.workers), "--name", args.name or socket.gethostname()]
+    if args.gpu:
+        command += ["--resources", "GPU=1"]
+    env = {**os.environ, "CONVATLAS_THREADS": str(args.threads)}
+    try:
+        sys.exit(subprocess.call(command, env=env))
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -14,7 +14,9 @@ and at the end of every epoch.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -26,6 +28,24 @@ from core.training.config import WARMUP_DEPTH, WARMUP_UNTIL_ERROR, History, RunC
 from core.training.data import NUM_CLASSES, SHAPES, Dataset, load_dataset
 from core.training.device import configure_cpu, resolve_device
 from core.training.estimate import check_comparison
+
+_GLOBAL_RNG = threading.Lock()  # torch's default generator is one per process, shared by every thread
+
+
+@contextmanager
+def seeded(seed: int):
+    """Run a block (a model build: torch's initialisers draw from the default generator) with the
+    default generator at `seed`, alone: other threads that seed through here wait, and the caller's
+    generator state is restored afterwards. Same seed => same weights whatever else runs."""
+    with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def initial_model(config: RunConfig) -> nn.Module:
+    """The run's weights before its first step (train mode off)."""
+    with seeded(config.seed):
+        return build_model(config)
 
 
 def build_model(config: RunConfig) -> nn.Module:
@@ -90,8 +110,13 @@ class LiveRun:
 
     def __init__(self, config: RunConfig, data: Dataset, device: torch.device):
         self.config, self.device = config, device
-        torch.manual_seed(config.seed)  # same init for every run with this seed
-        model = build_model(config).train()
+        model = initial_model(config).train()  # same init for every run with this seed
+        # stochastic depth draws from the run's own generator, seeded by the run: the same drop
+        # pattern whatever else trains in this process
+        self.drop_generator = torch.Generator(device=device).manual_seed(config.seed)
+        for m in model.modules():
+            if hasattr(m, "survival"):
+                m.generator = self.drop_generator
         # channels_last: cuDNN's fast layout (tensor cores); on the CPU it measured no faster here
         self.memory_format = torch.channels_last if device.type == "cuda" else torch.contiguous_format
         self.model = model.to(device, memory_format=self.memory_format)
@@ -108,8 +133,8 @@ class LiveRun:
         self.seconds = 0.0  # this run's own compute time (runs of a comparison interleave)
         self.warming = config.warmup == "on" or (config.warmup == "auto" and config.depth >= WARMUP_DEPTH)
         self.warm_error = 1.0  # running mean of the batch error while warming up
-        self.rng_state = torch.get_rng_state()  # stochastic depth draws stay per run
         self._plan = None
+        self._epoch_sums_restored = None  # a checkpoint taken mid-epoch: that epoch's sums so far
         self._epoch_sums = None  # [loss sum, error count (device tensors), images] of this epoch
         self._pending_steps: list = []
         self._pending_grads: list = []
@@ -135,11 +160,12 @@ class LiveRun:
         pos = self.step % self.steps_per_epoch
         if pos == 0 or self._plan is None:
             self._plan = epoch_plan(len(data_y), self.config.seed, self.epoch, augment)
-            self._epoch_sums = [
+            self._epoch_sums = self._epoch_sums_restored or [
                 torch.zeros((), device=self.device),
                 torch.zeros((), device=self.device, dtype=torch.long),
                 0,
             ]
+            self._epoch_sums_restored = None
         order, flips, shifts = self._plan
         idx = order[pos * self.batch_size : (pos + 1) * self.batch_size]
         x, y = data_x[idx.to(data_x.device)], data_y[idx.to(data_y.device)]  # (B, C, H, W), (B,)
@@ -191,6 +217,45 @@ class LiveRun:
                 {"step": step, "epoch": step / self.steps_per_epoch, "norms": norms.tolist()}
             )
         self._pending_grads = []
+
+    def checkpoint(self) -> tuple[dict, dict]:
+        """Everything but the weights needed to go on exactly where this run is: (tensors, numbers).
+        Momentum buffers, the drop generator, and this epoch's sums so far."""
+        self.flush()
+        tensors = {"drop_rng": self.drop_generator.get_state().cpu()}
+        for i, p in enumerate(self.model.parameters()):
+            buf = self.optimizer.state.get(p, {}).get("momentum_buffer")
+            if buf is not None:
+                tensors[f"momentum.{i}"] = buf.detach().to("cpu").contiguous()
+        sums = None
+        if self._epoch_sums is not None and self.step % self.steps_per_epoch:
+            sums = [self._epoch_sums[0].item(), int(self._epoch_sums[1].item()), self._epoch_sums[2]]
+        numbers = {"step": self.step, "seconds": self.seconds, "warming": self.warming, "warm_error": self.warm_error}
+        return tensors, {**numbers, "epoch_sums": sums}
+
+    def restore(self, state: dict, tensors: dict, numbers: dict, history: History) -> None:
+        """Go on from `checkpoint()` (weights in `state`); the history is cut back to that step."""
+        self.model.load_state_dict(state)
+        self.drop_generator.set_state(tensors["drop_rng"].to(self.drop_generator.device))
+        for i, p in enumerate(self.model.parameters()):
+            if f"momentum.{i}" in tensors:
+                self.optimizer.state[p]["momentum_buffer"] = tensors[f"momentum.{i}"].to(p.device)
+        self.step, self.seconds = numbers["step"], numbers["seconds"]
+        self.warming, self.warm_error = numbers["warming"], numbers["warm_error"]
+        if numbers["epoch_sums"]:
+            loss, errors, images = numbers["epoch_sums"]
+            self._plan = None  # re-derived from seed and epoch at the next step
+            self._epoch_sums_restored = [
+                torch.tensor(loss, device=self.device),
+                torch.tensor(errors, device=self.device),
+                images,
+            ]
+        self.history = History(
+            steps=[s for s in history.steps if s["step"] <= self.step],
+            epochs=[e for e in history.epochs if e["step"] <= self.step],
+            grad_layers=history.grad_layers or self.history.grad_layers,
+            grad_norms=[g for g in history.grad_norms if g["step"] < self.step],
+        )
 
     @torch.no_grad()
     def evaluate(self, x_all: torch.Tensor, y_all: torch.Tensor, batch: int = 1000) -> tuple[float, float]:
@@ -278,7 +343,6 @@ class PairedTrainer:
 
     def _advance_run(self, i: int, budget: float) -> None:
         run = self.runs[i]
-        torch.set_rng_state(run.rng_state)
         start = time.perf_counter()
         slice_start = start
         while not run.done:
@@ -303,7 +367,6 @@ class PairedTrainer:
         now = time.perf_counter()
         run.seconds += now - slice_start
         self._epoch_seconds[i] += now - slice_start
-        run.rng_state = torch.get_rng_state()
 
     def results(self) -> list[tuple[RunConfig, nn.Module, History]]:
         return [(r.config, r.model, r.history) for r in self.runs]

@@ -25,6 +25,9 @@ from core.units import format_duration
 
 MAX_SECONDS = 24 * 3600  # refuse work estimated beyond a day on this machine
 MAX_SEED = 2**32 - 1  # what every generator takes (numpy's limit; torch's is larger)
+# the weights and the resume checkpoint are each one value in the run store: SQLite's default blob
+# limit and PostgreSQL's bytea limit are both 1 GB, so refuse before training what could not be kept
+MAX_STORED_BYTES = 900 * 2**20
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ def _machine_macs_per_second() -> float:
     scale; bigger images run at a higher rate, so estimates for them err on the long side)."""
     configure_cpu()
     model = zoo.build("cifar-plain-20", width=16, in_channels=1, num_classes=10).train()
-    x, y = torch.randn(64, 1, 8, 8), torch.randint(0, 10, (64,))
+    g = torch.Generator().manual_seed(0)  # not the global generator: a training thread may be seeding it
+    x, y = torch.randn(64, 1, 8, 8, generator=g), torch.randint(0, 10, (64,), generator=g)
     best = math.inf
     for _ in range(3):  # the first call also sets up kernels; keep the fastest
         start = time.perf_counter()
@@ -158,6 +162,12 @@ def check_config(config: RunConfig, data: Dataset | None = None) -> Estimate:
         raise UserError(
             f"too big for the memory free now ({_available_memory() / 2**30:.1f} GiB): {what}; "
             f"lower the batch size, width or depth"
+        )
+    if 4 * cost.params > MAX_STORED_BYTES:  # float32 weights; the checkpoint adds momentum of the same size
+        raise UserError(
+            f"too big to keep: {config.label}'s {cost.params / 1e6:,.0f}M parameters are "
+            f"{4 * cost.params / 2**30:.2f} GiB of weights, beyond the run store's "
+            f"{MAX_STORED_BYTES / 2**30:.2f} GiB per run; lower the width or depth"
         )
     on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
     if on_cpu and cost.seconds > MAX_SECONDS:  # the estimate is calibrated on the CPU
