@@ -54,7 +54,6 @@ def start(key: str, configs: list[RunConfig]) -> None:
         return
     ss[f"{key}_ids"], ss[f"{key}_configs"], ss[f"{key}_watching"] = ids, list(configs), True
     ss[f"{key}_notified"] = False
-    jobs.BOARD.forget()  # show the new rows at once
 
 
 def stop(key: str) -> None:

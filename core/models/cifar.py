@@ -11,6 +11,8 @@ Each block keeps its residual `branch` and its `shortcut` as separate submodules
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -186,9 +188,19 @@ class CifarNet(nn.Module):
         self.head_norm = nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(inplace=True)) if preact else nn.Identity()
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(channels, num_classes)
+        self.reset_parameters()
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """He et al.'s initialisation (fan-out normal convs; PyTorch's default for the linear head),
+        drawn from `generator` (a training run's own: the default generator is shared by every
+        thread of a process) or from torch's default generator."""
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu", generator=generator)
+            elif isinstance(m, nn.Linear):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+                bound = 1 / math.sqrt(m.in_features)
+                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
 
     @staticmethod
     def _make_stage(block, in_channels, out_channels, blocks, stride, residual, shortcut, survivals):

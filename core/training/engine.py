@@ -29,23 +29,25 @@ from core.training.data import NUM_CLASSES, SHAPES, Dataset, load_dataset
 from core.training.device import configure_cpu, resolve_device
 from core.training.estimate import check_comparison
 
-_GLOBAL_RNG = threading.Lock()  # torch's default generator is one per process, shared by every thread
+_DEFAULT_GENERATOR = threading.Lock()  # torch's default generator is one per process, shared by every thread
 
 
 @contextmanager
 def seeded(seed: int):
-    """Run a block (a model build: torch's initialisers draw from the default generator) with the
-    default generator at `seed`, alone: other threads that seed through here wait, and the caller's
-    generator state is restored afterwards. Same seed => same weights whatever else runs."""
-    with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+    """For code that can only draw from torch's default generator (torchvision's constructors,
+    `pca_lowrank`): run it with that generator at `seed`, one thread at a time, and restore the
+    caller's state afterwards. Training runs do not need this: they draw from their own generators."""
+    with _DEFAULT_GENERATOR, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
 
 
 def initial_model(config: RunConfig) -> nn.Module:
-    """The run's weights before its first step (train mode off)."""
-    with seeded(config.seed):
-        return build_model(config)
+    """The run's weights before its first step, drawn from a generator of its own seed: the same
+    weights whatever other threads of the process draw meanwhile."""
+    model = build_model(config)
+    model.reset_parameters(torch.Generator().manual_seed(config.seed))
+    return model
 
 
 def build_model(config: RunConfig) -> nn.Module:

@@ -33,7 +33,7 @@ from core.training.estimate import check_comparison
 from core.training.store import ACTIVE, RunInfo, RunStore, weights_bytes
 
 # Bump when the same configuration would train to different numbers (v2: per-run generators for
-# stochastic depth), so a new engine never replays an old engine's run as its own.
+# initialisation and stochastic depth), so a new engine never replays an old engine's run as its own.
 ENGINE_VERSION = 2
 CHUNK_SECONDS = 1.0  # training between two progress writes: a Stop acts within about this long
 STALE_SECONDS = 60.0  # a running row unwritten this long, and unknown to the engine, was interrupted
@@ -142,6 +142,7 @@ def submit(
             )
             fire_and_forget(future)
         ids.append(info.id)
+    BOARD.forget()  # watchers see the new rows at once, not a second later
     return ids
 
 
@@ -149,7 +150,9 @@ def stop(run_ids: list[int], owner: str | None, store: RunStore | None = None) -
     """The starter's Stop: every run of `run_ids` that `owner` started stops at its next chunk.
     Returns whether any did (False: the caller only watched)."""
     store = store or RunStore()
-    return any([store.request_stop(i, owner) for i in run_ids])
+    stopped = any([store.request_stop(i, owner) for i in run_ids])
+    BOARD.forget()
+    return stopped
 
 
 # --- the worker's side -------------------------------------------------------------------------------

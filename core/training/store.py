@@ -538,12 +538,18 @@ class RunStore:
         )
 
     def request_stop(self, run_id: int, owner: str | None) -> bool:
-        """The starter's Stop: the worker stops at its next chunk and keeps what it trained (a queued
-        job stops before it starts). Anyone else only stops watching: returns False for them."""
-        query = runs_table.update().where(runs_table.c.id == int(run_id), runs_table.c.status.in_(ACTIVE))
-        if owner is not None:
-            query = query.where(runs_table.c.owner == owner)
-        return self._run(lambda db: db.execute(query.values(cancel=1)).rowcount > 0, write=True)
+        """The starter's Stop: a running job stops at its next chunk and keeps what it trained; a queued
+        one is stopped before it starts. Anyone else only stops watching: returns False for them."""
+
+        def work(db):
+            mine = [runs_table.c.id == int(run_id)] + ([runs_table.c.owner == owner] if owner is not None else [])
+            queued = db.execute(
+                runs_table.update().where(*mine, runs_table.c.status == "queued").values(status="stopped")
+            )
+            running = db.execute(runs_table.update().where(*mine, runs_table.c.status == "running").values(cancel=1))
+            return queued.rowcount + running.rowcount > 0
+
+        return self._run(work, write=True)
 
     def mark_interrupted(self, run_ids: list[int], older_than: float) -> int:
         """Running rows whose worker has written nothing since `older_than` (and that the engine no
