@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.lecture import urls  # the registry only: no torch import
-from ui.page import install_scene_runs, setup
+from ui.page import install_scene_runs, open_store, setup
 
 setup("ConvAtlas", "🧭", scene_runs=False)  # the cards first; scene runs below
 st.title("🧭 ConvAtlas")
@@ -27,6 +27,7 @@ st.caption(
 from core.lecture import scenes  # noqa: E402  (after the cards: the landing page shows before torch loads)
 
 install_scene_runs()
+store = open_store()  # a damaged store: its message and a way out, below the cards
 
 columns = st.columns(3)
 for i, scene in enumerate(scenes.SCENES):
@@ -35,7 +36,7 @@ for i, scene in enumerate(scenes.SCENES):
         st.caption(scene.caption)
         st.page_link(scene.page.path, label="Open scene", icon="▶️", query_params=scene.params)
         if scene.runs:
-            todo = len(scenes.missing_runs(scene))
+            todo = len(scenes.missing_runs(scene, store))
             st.caption(
                 "💾 runs stored: replays at once"
                 if not todo

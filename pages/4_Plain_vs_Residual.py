@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from core.errors import UserError
@@ -9,13 +11,13 @@ from core.figures.training import curve_figure, degradation_summary, gradient_fl
 from core.training.config import RECIPES, RunConfig
 from core.training.data import DATASETS
 from core.training.estimate import check_comparison
-from core.training.store import RunStore
 from core.units import format_duration
 from ui import training_panel
 from ui.figures import show
-from ui.page import setup, show_user_error
+from ui.page import open_store, report_damaged, setup, show_user_error
 
 setup("Plain vs Residual", "📉")
+store = open_store()
 ss = st.session_state
 DEPTHS = [8, 14, 20, 26, 32, 44, 56, 110]
 PRESETS = {  # widget key -> value
@@ -156,17 +158,30 @@ except UserError as exc:
 
 
 def replay(run_ids: list[int], name: str) -> None:
-    store = RunStore()  # histories only: no weights to load, so a replay is instant
-    ss.pvr_replay = [(r.config, r.history) for r in (store.load(i, with_model=False) for i in run_ids)]
+    try:  # histories only: no weights to load, so a replay is instant
+        ss.pvr_replay = [(r.config, r.history) for r in (store.load(i, with_model=False) for i in run_ids)]
+    except UserError as exc:  # deleted by its owner meanwhile
+        ss.pvr_store_note = f"Cannot replay {name}: {exc}"
+        return
     ss.pvr_replay_name, ss.pvr_view = name, "replay"
 
 
 def delete(run_ids: list[int]) -> None:
-    store = RunStore()
-    for run_id in run_ids:
-        store.delete(run_id)
+    """Deletes this session's own runs only; the others belong to whoever started them."""
+    gone = [i for i in run_ids if store.delete(i, owner=training_panel.owner())]
+    kept = len(run_ids) - len(gone)
+    ss.pvr_store_note = f"Deleted {len(gone)} run(s)" + (
+        f"; {kept} kept: started by another session, the CLI or a scene, they are not yours to delete" if kept else ""
+    )
     if ss.get("pvr_view") == "replay":
         ss.pvr_view = "live"
+
+
+def export(run_ids: list[int]) -> str:
+    try:
+        return store.export_json(run_ids)
+    except UserError as exc:  # deleted meanwhile: the file says so instead of being empty
+        return json.dumps({"error": str(exc)})
 
 
 buttons = training_panel.controls("pvr", configs, disabled=settings_error is not None)
@@ -223,12 +238,12 @@ def show_results(runs, running_now: bool) -> None:
 
 def stored_panel() -> None:
     """Before any training in this session: the stored runs of exactly these settings, if any."""
-    stored = None if settings_error else RunStore().find(configs)
-    if stored:  # trained before (a prepared scene, the CLI, another tab): replay at once
-        store = RunStore()
+    stored = None if settings_error else store.find(configs)
+    if stored:  # trained before (a prepared scene, the CLI, another session): replay at once
         st.info(
             f"Showing **stored runs** {', '.join(map(str, stored))} of exactly these settings — no "
-            "training wait. Press **▶ Start** to train them again live.",
+            "training wait. Identical runs are never trained twice (**▶ Start** replays them); change "
+            "the seed to train new ones.",
             icon="💾",
         )
         show_results([(r.config, r.history) for r in (store.load(i, with_model=False) for i in stored)], False)
@@ -245,12 +260,13 @@ elif not training_panel.live("pvr", show_results):
 # ---------------------------------------------------------------- stored runs
 running = training_panel.running("pvr")
 with st.expander("Stored runs: replay a comparison", expanded=False):
-    stored = RunStore().list()
+    stored = store.list()
+    report_damaged(store)
     groups: dict[str, list] = {}
     for info in stored:
         groups.setdefault(info.comparison or f"run {info.id}", []).append(info)
     if not groups:
-        st.caption("Finished and stopped comparisons appear here (CLI: `python -m core train --save`).")
+        st.caption("Every comparison started here, by a scene or with `python -m core train` appears here.")
     else:
         names = list(groups)
         choice = st.selectbox(
@@ -258,7 +274,7 @@ with st.expander("Stored runs: replay a comparison", expanded=False):
             names,
             key="pvr_stored",
             format_func=lambda n: (
-                f"{n} · {', '.join(i.label + ('' if i.status == 'finished' else ' (stopped)') for i in reversed(groups[n]))}"
+                f"{n} · {', '.join(i.label + ('' if i.status == 'finished' else f' ({i.status})') for i in reversed(groups[n]))}"
             ),
         )
         ids = [info.id for info in reversed(groups[choice])]
@@ -269,15 +285,26 @@ with st.expander("Stored runs: replay a comparison", expanded=False):
         live_col.button(
             "Back to live training", key="pvr_live_btn", width="stretch", on_click=lambda: ss.update(pvr_view="live")
         )
+        mine = [
+            i.id for i in groups[choice] if i.owner == training_panel.owner() and i.status not in ("queued", "running")
+        ]
         delete_col.button(
-            "Delete", key="pvr_delete_btn", disabled=running, width="stretch", on_click=delete, args=(ids,)
+            "Delete mine",
+            key="pvr_delete_btn",
+            disabled=running or not mine,
+            width="stretch",
+            on_click=delete,
+            args=(mine,),
+            help="Deletes the runs this session started; runs of other sessions, the CLI or scenes stay",
         )
         export_col.download_button(
             "Runs (JSON)",
-            lambda: RunStore().export_json(ids),
+            lambda: export(ids),
             "convatlas_runs.json",
             "application/json",
             key="pvr_export_btn",
             on_click="ignore",
             width="stretch",
         )
+        if ss.get("pvr_store_note"):
+            st.caption(ss.pop("pvr_store_note"))

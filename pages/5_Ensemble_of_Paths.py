@@ -11,7 +11,7 @@ from core.training.data import load_dataset
 from core.training.store import RunStore
 from ui import graphs, training_panel
 from ui.figures import show
-from ui.page import setup, show_user_error
+from ui.page import open_store, report_damaged, setup, show_user_error
 
 setup("Ensemble of Paths", "🕸️")
 st.title("🕸️ Ensemble of Paths")
@@ -63,10 +63,13 @@ st.caption(
 
 # ---------------------------------------------------------------- 3. trained nets
 st.header("3 · Trained nets: lesions and gradients")
+store = open_store()
 
 
 def training_rows():
-    return [r for r in RunStore().list(status="finished") if r.has_weights]  # lesions need the nets
+    runs = [r for r in store.list(status="finished") if r.has_weights]  # lesions need the nets
+    report_damaged(store)
+    return runs
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -87,9 +90,9 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
         "net?** A plain net the depth of the ResNet trains far worse (the degradation problem), and "
         "lesioning a net that never learned shows nothing: its error is high before any deletion."
     )
-    deep_plain = RunStore().find([RunConfig(net="plain", depth=56, epochs=int(RECIPES["digits"].epochs))])
+    deep_plain = store.find([RunConfig(net="plain", depth=56, epochs=int(RECIPES["digits"].epochs))])
     if deep_plain:  # the stored run's own numbers
-        info = next(r for r in RunStore().list() if r.id == deep_plain[0])
+        info = store.list(ids=list(deep_plain))[0]
         st.caption(
             f"Stored run #{info.id}: {info.label} ended at {info.final_train_error:.0%} training and "
             f"{info.final_test_error:.0%} test error after {info.epochs_done} epochs on the {info.config.dataset}."
@@ -109,7 +112,6 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
         "dropped with a probability rising linearly to 1 − p_L = 0.5 at the last block.",
     )
     configs = paths.training_configs(res_depth, plain_depth, int(epochs), stochastic)
-    store = RunStore()
     missing = [c for c in configs if store.find([c]) is None]  # identical runs stored: not trained again
     columns = training_panel.controls("paths", missing, disabled=not missing, start_label="▶ Train")
     stored = [c.label for c in configs if c not in missing]

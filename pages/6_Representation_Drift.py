@@ -13,9 +13,10 @@ from core.training.estimate import check_config
 from core.training.store import RunStore
 from ui import run_picker, training_panel
 from ui.figures import show
-from ui.page import setup, show_user_error
+from ui.page import open_store, report_damaged, setup, show_user_error
 
 setup("Representation Drift", "🌊")
+store = open_store()
 st.title("Representation drift")
 st.markdown(
     "A **plain** net can map its input to a completely new representation at every layer. A **residual** "
@@ -73,7 +74,8 @@ def initial_reports(config_dicts: tuple[tuple, ...], paths: int) -> list[drift.D
 
 def pick_stored_runs() -> tuple[int, int]:
     """Two selectboxes over the finished runs of the store: a plain net and a residual one."""
-    runs = [r for r in RunStore().list(status="finished") if r.has_weights]  # the analysis needs the nets
+    runs = [r for r in store.list(status="finished") if r.has_weights]  # the analysis needs the nets
+    report_damaged(store)
     plain = [r for r in runs if r.config.net == "plain"]
     residual = [r for r in runs if r.config.net == "resnet"]
     if not plain or not residual:
@@ -91,7 +93,7 @@ def pick_stored_runs() -> tuple[int, int]:
 
 
 try:
-    pair = pick_stored_runs() if picking else RunStore().find(configs, with_weights=True)
+    pair = pick_stored_runs() if picking else store.find(configs, with_weights=True)
     if pair:
         reports = stored_reports(pair, paths)
         if not picking:

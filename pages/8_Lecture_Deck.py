@@ -3,9 +3,8 @@
 import streamlit as st
 
 from core.lecture import scenes
-from core.training.store import RunStore
 from ui import deck, present, training_panel
-from ui.page import setup
+from ui.page import open_store, setup
 
 setup("Lecture Deck", "🎬")
 st.title("🎬 Lecture Deck")
@@ -40,7 +39,7 @@ def open_link(index: int, label: str, theme: str = theme) -> str:
     return f'<a class="deck-open" href="{deck.href(keys, index, theme)}" target="_self">{label}</a>'
 
 
-store = RunStore()
+store = open_store()
 missing = scenes.missing_configs(keys, store)
 st.markdown(
     "<style>a.deck-open { display: inline-block; padding: 0.25rem 0.8rem; border-radius: 0.5rem; "

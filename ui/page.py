@@ -3,12 +3,14 @@ one way to show errors."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from core.errors import UserError
 from core.lecture import urls
 from ui import deck, present, url_guard
 
@@ -51,12 +53,15 @@ def setup(title: str, icon: str = "🧭", scene_runs: bool = True) -> None:
 def install_scene_runs() -> None:
     """The scene runs that ship with the app, in the run store: once per process and store."""
     from core.training.data import convatlas_home  # here: the landing page calls setup before torch loads
+    from core.training.store import StoreError
 
-    _install(str(convatlas_home()), os.environ.get("CONVATLAS_SCENE_RUNS"))
+    # a store that cannot be opened: the pages that use it say so (open_store), the others work without it
+    with contextlib.suppress(StoreError):
+        _install(str(convatlas_home()), os.environ.get("CONVATLAS_STORE"), os.environ.get("CONVATLAS_SCENE_RUNS"))
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the lecture scenes' runs…")
-def _install(home: str, folder_setting: str | None) -> tuple[int, ...]:
+def _install(home: str, store_setting: str | None, folder_setting: str | None) -> tuple[int, ...]:
     from core.lecture import scenes
 
     return tuple(scenes.install_shipped())
@@ -65,3 +70,29 @@ def _install(home: str, folder_setting: str | None) -> tuple[int, ...]:
 def show_user_error(exc: Exception) -> None:
     """Bad input: the message alone, in a box the user can read from the back of a room."""
     st.error(str(exc), icon="⚠️")
+
+
+def open_store():
+    """The run store, or, when it cannot be opened, its problem in one sentence, a button that moves a
+    damaged SQLite file aside (kept, renamed), and the page stops there."""
+    from core.training.store import RunStore, StoreError, move_aside
+
+    try:
+        return RunStore()
+    except StoreError as exc:
+        show_user_error(exc)
+        if st.button("Move the damaged run store aside (the file is kept, renamed)", key="store_move_aside"):
+            try:
+                st.success(f"Moved it to {move_aside()}; a new empty store is used from now on.", icon="✅")
+            except UserError as error:
+                show_user_error(error)
+        st.stop()
+
+
+def report_damaged(store) -> None:
+    """Rows the last `store.list()` could not read: named, with the command that deletes them."""
+    for run_id, reason in store.damaged:
+        st.warning(
+            f"Run #{run_id} is damaged and left out: {reason}. Delete it with `python -m core runs --delete {run_id}`.",
+            icon="🩹",
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -41,13 +42,29 @@ def test_defaults_are_the_degradation_demo(page):
     assert not page.error and "Start" in page.info[0].value
 
 
+def run_until(at: AppTest, done, runs: int = 600) -> AppTest:
+    """Rerun the page (as the fragment's timer would) until `done(at)`; the jobs train meanwhile."""
+    for _ in range(runs):
+        if done(at):
+            return at
+        time.sleep(0.25)
+        at.run()
+    raise AssertionError("the page never got there")
+
+
+def job(at: AppTest):
+    from core.training import jobs
+
+    return jobs.BOARD.view(at.session_state["pvr_ids"])
+
+
 def test_start_live_update_stop_resume_and_replay(page):
     at = tiny(page)
+    at.session_state["pvr_epochs"] = 20  # long enough (seconds a run) to stop it mid-way
+    at.run()
     at.button(key="pvr_start").click().run()
-    assert at.session_state["pvr_running"] and not at.exception
-    first = at.session_state["pvr_trainer"].fraction
-    at.run()  # one fragment tick per run in AppTest
-    assert at.session_state["pvr_trainer"].fraction > first
+    assert at.session_state["pvr_watching"] and len(at.session_state["pvr_ids"]) == 4 and not at.exception
+    run_until(at, lambda at: job(at).fraction > 0)  # trained by the engine's workers, not this session
     train_error = figure(at, "pvr_fig_train_error")
     assert [t["name"] for t in train_error["data"]] == [
         "plain-8 (w4)",
@@ -57,32 +74,58 @@ def test_start_live_update_stop_resume_and_replay(page):
     ]
     assert [t["line"]["dash"] for t in train_error["data"]] == ["dash", "solid", "dash", "solid"]
     assert train_error["layout"]["yaxis"]["title"]["text"] == "training error (%)"
+    assert at.button(key="pvr_stop").label == "■ Stop"  # this session started them: its Stop cancels
 
     at.button(key="pvr_stop").click().run()
-    assert not at.session_state["pvr_running"]
-    stored = at.session_state["pvr_saved_ids"]
-    assert len(stored) == 4  # a stopped comparison is kept
-    fraction = at.session_state["pvr_trainer"].fraction
+    run_until(at, lambda at: not job(at).active)
+    from core.training.store import RunStore
+
+    stored = RunStore().list()
+    assert len(stored) == 4 and {r.status for r in stored} <= {"stopped", "finished"}  # kept, not lost
+    fraction = job(at).fraction
+    assert fraction < 1
+    time.sleep(1.5)
     at.run()
-    assert at.session_state["pvr_trainer"].fraction == fraction  # stopped means stopped
+    assert job(at).fraction == fraction  # stopped means stopped
 
     at.button(key="pvr_resume").click().run()
-    for _ in range(60):
-        if not at.session_state["pvr_running"]:
-            break
-        at.run()
-    assert at.session_state["pvr_trainer"].done and not at.exception
+    run_until(at, lambda at: job(at).done and not at.session_state["pvr_watching"] or job(at).done)
+    at.run()
+    assert not at.exception
     assert "trains" in at.success[0].value  # the degradation sentence
     grad = figure(at, "pvr_fig_grad")
     assert grad["layout"]["yaxis"]["type"] == "log" and len(grad["data"]) == 8  # 4 runs x (init, trained)
 
-    from core.training.store import RunStore
-
     runs = RunStore().list()
-    assert len(runs) == 4 and {r.status for r in runs} == {"finished"}  # the stopped save was replaced
+    assert len(runs) == 4 and {r.status for r in runs} == {"finished"}  # the stopped runs resumed, not retrained
+    assert {r.epochs_done for r in runs} == {20}
     at.button(key="pvr_replay_btn").click().run()
     assert at.session_state["pvr_view"] == "replay" and not at.exception
     assert len(figure(at, "pvr_fig_test_error")["data"]) == 4
+
+
+def test_two_sessions_pressing_start_share_one_set_of_jobs(page):
+    """A class on one link: the second session attaches to the first one's runs, its Stop only stops
+    watching, and both see the same curves."""
+    first, second = tiny(page), tiny(AppTest.from_file(PAGE, default_timeout=120).run())
+    first.session_state["pvr_epochs"] = second.session_state["pvr_epochs"] = 12
+    first.run()
+    second.run()
+    first.button(key="pvr_start").click().run()
+    second.button(key="pvr_start").click().run()
+    assert first.session_state["pvr_ids"] == second.session_state["pvr_ids"]
+    from core.training.store import RunStore
+
+    assert len(RunStore().list()) == 4  # one set of jobs
+    assert second.button(key="pvr_stop").label == "■ Stop watching"
+    second.button(key="pvr_stop").click().run()
+    assert not second.session_state["pvr_watching"]
+    assert "go on" in second.caption[-1].value or any("go on" in c.value for c in second.caption)
+    run_until(first, lambda at: job(at).done)
+    assert {r.status for r in RunStore().list()} == {"finished"}  # the watcher's Stop stopped nothing
+    second.run()
+    curves = [figure(at, "pvr_fig_train_error")["data"] for at in (first.run(), second)]
+    assert [t["y"] for t in curves[0]] == [t["y"] for t in curves[1]]
 
 
 def test_absurd_depth_gets_a_message_with_time_and_memory(page):
@@ -99,6 +142,7 @@ def test_missing_dataset_is_a_clear_message(page, tmp_path):
     page.session_state["pvr_epochs"] = 1
     page.run()
     page.button(key="pvr_start").click().run()
+    run_until(page, lambda at: not job(at).active)  # the worker finds no data and says so
     assert not page.exception and "cifar10 is not in" in page.error[0].value
 
 
@@ -109,23 +153,22 @@ def test_page_from_the_app(tmp_path, monkeypatch):
 
 
 def test_finished_shows_only_once_the_runs_are_stored(page):
-    """A lecturer who closes the tab the moment "finished · 100%" shows keeps the runs: every run
-    of the script that draws "finished" finds them in the store already."""
+    """A lecturer who closes the tab the moment "finished · 100%" shows keeps the runs: the page reads
+    its progress from the store, so "finished" is what the store holds."""
     from core.training.store import RunStore
 
     at = tiny(page)
     at.session_state["pvr_epochs"] = 1
+    at.run()
     at.button(key="pvr_start").click().run()
     seen_finished = False
-    for _ in range(500):
+    for _ in range(600):
         texts = [p.proto.text for p in at.get("progress")]
         if any(t.startswith("finished") for t in texts):
             seen_finished = True
             stored = RunStore().list(status="finished")
             assert len(stored) == 4, f"'finished' shown with {len(stored)} of 4 runs stored"
-        if not at.session_state["pvr_running"]:
             break
+        time.sleep(0.25)
         at.run()
-    at.run()
-    assert seen_finished or any(p.proto.text.startswith("finished") for p in at.get("progress"))
-    assert len(RunStore().list(status="finished")) == 4
+    assert seen_finished
