@@ -141,6 +141,25 @@ def open_page(page: str, timeout: int = 120, **query):
     return at
 
 
+def watched(at, key: str):
+    """The runs a page's training panel `key` watches, as the engine reports them (core.training.jobs)."""
+    from core.training import jobs
+
+    return jobs.BOARD.view(at.session_state[f"{key}_ids"])
+
+
+def drive(at, key: str, until=None, timeout: float = 300):
+    """Rerun an AppTest page, as the panel's fragment timer would, while the engine's workers train the
+    panel's runs; stops when `until(job)` holds (default: nothing queued or training any more)."""
+    until = until or (lambda job: not job.active)
+    deadline = time.time() + timeout
+    while not until(watched(at, key)):
+        assert time.time() < deadline, f"{key}: still {[r.status for r in watched(at, key).runs]}"
+        time.sleep(0.25)
+        at.run()
+    return at.run()
+
+
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait until the script has finished its run (Streamlit marks the app element)."""
     page.wait_for_timeout(300)

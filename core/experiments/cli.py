@@ -14,7 +14,6 @@ from core.experiments import drift, paths, transfer
 from core.training.cli import run_comparison
 from core.training.config import RunConfig
 from core.training.data import load_dataset
-from core.training.engine import train
 from core.training.estimate import MAX_SEED
 from core.training.store import RunStore
 
@@ -30,19 +29,14 @@ def _records(table: pd.DataFrame | None) -> list[dict] | None:
 
 
 def _train_for_cli(spec: str, args):
-    """Train `spec` (resnet-56, plain-20, cifar-resnet-110 ...) with the engine, report progress on
-    stderr, keep the run in the store; returns (run_id, config, model)."""
+    """Train `spec` (resnet-56, plain-20, cifar-resnet-110 ...) on the job engine (a stored identical
+    run is reused), epochs reported on stderr; returns (run_id, config, model)."""
     name = spec if spec.startswith("cifar-") else f"cifar-{spec}"
-    config = RunConfig.from_arch(
-        name, epochs=args.epochs, final_survival=args.final_survival, dataset=args.dataset, seed=args.seed, lr=args.lr
-    )  # None: the recipe
-
-    def progress(fraction, history):
-        print(f"\rtraining {config.label}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
-
-    model, history = train(config, progress=progress)
-    print(file=sys.stderr)
-    return RunStore().save(config, history, model), config, model
+    overrides = {"epochs": args.epochs, "final_survival": args.final_survival, "dataset": args.dataset}
+    overrides |= {"seed": args.seed, "lr": args.lr}  # None: the recipe
+    [run_id] = run_comparison([name], emit=lambda line: print(line, file=sys.stderr, flush=True), **overrides)
+    run = RunStore().load(run_id)
+    return run_id, run.config, run.model
 
 
 def _parse_ks(text: str | None) -> list[int] | None:
@@ -133,9 +127,7 @@ def drift_command(args) -> None:
     drift.check_counts(examples, followed)  # before any training
     if spec is not None:
         names, overrides = parse_spec(spec)
-        run_ids = run_comparison(
-            names, save=True, emit=lambda line: print(line, file=sys.stderr, flush=True), **overrides
-        )
+        run_ids = run_comparison(names, emit=lambda line: print(line, file=sys.stderr, flush=True), **overrides)
     store = RunStore()
     loaded = [store.load(run_id) for run_id in run_ids]
     missing = [r.id for r in loaded if r.model is None]

@@ -15,10 +15,12 @@ The engine is embedded by default: a `LocalCluster` started inside this process 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
-import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -63,6 +65,7 @@ def device_class(config: RunConfig, gpu_workers: bool) -> str:
 
 _client = None
 _client_lock = threading.Lock()
+_local_engine = None  # the embedded engine's process
 
 
 def local_workers() -> int:
@@ -71,36 +74,43 @@ def local_workers() -> int:
 
 
 def client():
-    """This process's Dask client: to `CONVATLAS_SCHEDULER`, or to a LocalCluster started on first use."""
+    """This process's Dask client: to `CONVATLAS_SCHEDULER`, or to the embedded engine (a LocalCluster
+    in a process of its own, started on first use and stopped with this process)."""
     global _client
-    from distributed import Client, LocalCluster  # noqa: PLC0415 (pages that never train never pay for it)
+    from distributed import Client  # noqa: PLC0415 (pages that never train never pay for it)
 
     with _client_lock:
         if _client is not None and _client.status == "running":
             return _client
         address = os.environ.get("CONVATLAS_SCHEDULER")
         try:
-            if address:
-                _client = Client(address, timeout=10, set_as_default=False)
-            else:
-                import torch  # noqa: PLC0415
-
-                workers = local_workers()
-                cluster = LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                    resources={"GPU": 1} if torch.cuda.is_available() else None,
-                    # one torch thread per worker: the workers share the cores
-                    env={"CONVATLAS_THREADS": str(max(1, (os.cpu_count() or 1) // workers))},
-                )
-                _client = Client(cluster, set_as_default=False)
+            if not address:
+                address = _start_local_engine()
+            _client = Client(address, timeout=30, set_as_default=False)
         except (OSError, TimeoutError) as exc:
-            where = address or "a local cluster"
-            raise UserError(f"cannot reach the training engine at {where} ({exc}); check CONVATLAS_SCHEDULER") from None
+            raise UserError(
+                f"cannot reach the training engine at {address} ({exc}); check CONVATLAS_SCHEDULER"
+            ) from None
         return _client
+
+
+def _start_local_engine() -> str:
+    """Start (once per process) the embedded LocalCluster; returns its scheduler's address."""
+    global _local_engine
+    import torch  # noqa: PLC0415
+
+    if _local_engine is None or _local_engine.poll() is not None:
+        workers = local_workers()
+        command = [sys.executable, "-m", "core.training.local_cluster", "--workers", str(workers)]
+        command += ["--threads", str(max(1, (os.cpu_count() or 1) // workers))]  # the workers share the cores
+        if torch.cuda.is_available():
+            command.append("--gpu")
+        _local_engine = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        atexit.register(_local_engine.terminate)
+        _local_engine.address = _local_engine.stdout.readline().strip()  # printed once it listens
+        if not _local_engine.address.startswith("tcp://"):
+            raise UserError("the embedded training engine did not start (is the `distributed` package installed?)")
+    return _local_engine.address
 
 
 def has_gpu_workers() -> bool:

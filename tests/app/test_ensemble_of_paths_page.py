@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import drive, watched
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,13 +104,12 @@ def test_train_button_starts_the_engine(tmp_path, monkeypatch):
     at.checkbox(key="train_sd").uncheck()
     at.button(key="paths_start").click().run()
     assert not at.exception
-    trainer = at.session_state["paths_trainer"]
-    assert [r.config.label for r in trainer.runs] == ["ResNet-8", "plain-8"]
-    assert trainer.runs[0].config.lr == 0.02  # the rate measured to train these nets on the digits
-    while at.session_state["paths_running"]:  # the fragment's timer does not fire in AppTest: drive it
-        at.run()
+    job = watched(at, "paths")
+    assert [r.config.label for r in job.runs] == ["ResNet-8", "plain-8"]
+    assert job.runs[0].config.lr == 0.02  # the rate measured to train these nets on the digits
+    drive(at, "paths")  # trained by the engine's workers; the page follows
     assert not at.exception
-    assert set(at.session_state["paths_saved_ids"]) >= set(at.multiselect(key="paths_runs").value) > set()
+    assert set(at.session_state["paths_ids"]) >= set(at.multiselect(key="paths_runs").value) > set()
 
 
 def _history(error: float):
@@ -149,12 +149,10 @@ def test_train_trains_only_what_is_not_stored_and_shows_the_new_runs(trained_hom
     assert any("Stored already: ResNet-8, plain-8" in c.value for c in at.caption)
     before = set(at.multiselect(key="paths_runs").options)
     at.button(key="paths_start").click().run()
-    trainer = at.session_state["paths_trainer"]
-    assert [r.config.label for r in trainer.runs] == ["ResNet-8 (sd 0.5)"]
-    while at.session_state["paths_running"]:
-        at.run()
+    assert [r.config.label for r in watched(at, "paths").runs] == ["ResNet-8 (sd 0.5)"]
+    drive(at, "paths")
     assert not at.exception, at.exception
-    new = set(at.session_state["paths_saved_ids"])
+    new = set(at.session_state["paths_ids"])
     assert new and new <= set(at.multiselect(key="paths_runs").value)  # the analysis shows the new run
     assert len(at.multiselect(key="paths_runs").options) == len(before) + 1
     at.run()

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import drive, watched
 from streamlit.testing.v1 import AppTest
 
 from core.cli import main
@@ -72,11 +73,8 @@ def test_page_shows_init_at_once_then_trains_and_compares(home):
     assert [c.proto.spec for c in at.get("plotly_chart")]  # at-init figures before any training
     assert len(at.dataframe[0].value) == 2
     at.button(key="drift_start").click().run()
-    for _ in range(60):  # each run of the script is one tick of the training fragment
-        if not at.session_state["drift_running"]:
-            break
-        at.run()
-    assert not at.exception and at.session_state["drift_trainer"].done
+    drive(at, "drift")  # the engine's workers train the pair; the page follows
+    assert not at.exception and watched(at, "drift").done
     table = at.dataframe[0].value
     assert list(table["net"]) == [
         "plain-8 (w8) · trained",
@@ -108,9 +106,11 @@ def test_page_picking_from_an_empty_store_says_what_to_do(home):
 def test_page_stop_keeps_the_partial_runs_but_shows_no_unfinished_net(home):
     at = open_page({"depth": "8", "width": "8", "epochs": "30"})
     at.button(key="drift_start").click().run()
-    assert at.session_state["drift_running"] and at.get("progress")
+    assert watched(at, "drift").active and at.get("progress")
+    drive(at, "drift", until=lambda job: job.fraction > 0)
     at.button(key="drift_stop").click().run()
-    assert not at.exception and not at.session_state["drift_running"]
+    drive(at, "drift")
+    assert not at.exception
     assert [r.status for r in RunStore().list()] == ["stopped", "stopped"]  # nothing trained is lost
     assert len(at.dataframe[0].value) == 2  # still the nets at initialisation: stopped runs are not analysed
     assert not at.button(key="drift_resume").disabled
