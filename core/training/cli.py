@@ -110,6 +110,10 @@ def runs_command(args) -> None:
 def worker_command(args) -> None:
     """A Dask worker for the training engine (one job at a time, `--threads` torch threads), against
     a remote scheduler: `python -m core worker tcp://scheduler:8786 [--gpu]`."""
+    if args.workers < 1 or args.threads < 1:
+        raise UserError(f"--workers and --threads must be at least 1, got {args.workers} and {args.threads}")
+    if "://" not in args.scheduler:
+        raise UserError(f"the scheduler address looks like tcp://host:8786, got {args.scheduler!r}")
     command = [sys.executable, "-m", "distributed.cli.dask_worker", args.scheduler, "--nthreads", "1"]
     command += ["--nworkers", str(args.workers), "--name", args.name or socket.gethostname()]
     if args.gpu:

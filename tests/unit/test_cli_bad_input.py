@@ -8,7 +8,7 @@ import warnings
 import pytest
 
 from core import cli
-from core.training import engine
+from core.training import engine, jobs
 
 
 class ReachedTraining(Exception):
@@ -124,6 +124,17 @@ BAD = {
         ["paths", "--train", "resnet-20", "--k", "-1"],
     ],
     "scene": [["scene", "no-such-scene"]],
+    "runs": [
+        ["runs", "--delete", "abc"],
+        ["runs", "--delete", "999"],
+        ["runs", "--bogus"],
+    ],
+    "worker": [
+        ["worker"],
+        ["worker", "tcp://127.0.0.1:8786", "--workers", "0"],
+        ["worker", "tcp://127.0.0.1:8786", "--threads", "-1"],
+        ["worker", "not-an-address"],
+    ],
     "transfer": [
         ["transfer", "--task", "nope"],
         ["transfer", "--shots", "abc"],
@@ -153,6 +164,7 @@ def test_bad_value_exits_2_with_one_line(argv, capsys, monkeypatch, tmp_path):
         raise ReachedTraining
 
     monkeypatch.setattr(engine.LiveRun, "train_step", refuse)  # a bad value must stop before training
+    monkeypatch.setattr(jobs, "client", refuse)  # ... and before anything reaches the job engine
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
