@@ -24,6 +24,7 @@ import torch
 from core.errors import UserError
 from core.experiments import paths
 from core.lecture import urls
+from core.training.cli import follow
 from core.training.config import RunConfig
 from core.training.data import load_dataset
 from core.training.engine import PairedTrainer, build_model
@@ -191,21 +192,15 @@ def missing_runs(scene: Scene, store: RunStore | None = None) -> list[RunConfig]
 
 
 def prepare(key: str, emit=print) -> list[int]:
-    """Train the scene's runs that the store does not have yet; returns the new run ids."""
+    """Train the scene's runs that the store does not have yet (as jobs, each epoch emitted as it
+    arrives); returns their run ids."""
     scene, store = get(key), RunStore()
     todo = missing_runs(scene, store)
     if not todo:
         emit(f"{scene.title}: all {len(scene.runs)} runs are already stored")
         return []
-    trainer = PairedTrainer(todo)
-    emit(f"{scene.title}: training {', '.join(c.label for c in todo)}")
-    last = 0.0
-    while not trainer.advance(max_seconds=2.0):
-        if time.time() - last > 5:
-            eta = trainer.eta_seconds
-            emit(f"  {trainer.fraction:4.0%}" + (f", about {format_duration(eta)} left" if eta else ""))
-            last = time.time()
-    ids = [store.save(c, h, m, comparison=f"scene: {scene.title}") for c, m, h in trainer.results()]
+    emit(f"{scene.title}: training {', '.join(c.label for c in todo)} on the job engine")
+    ids = follow(todo, f"scene: {scene.title}", emit)
     emit(f"stored runs {', '.join(map(str, ids))}; the page replays them at once")
     return ids
 

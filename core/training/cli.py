@@ -34,8 +34,14 @@ def run_comparison(arch_names: list[str], emit=print, json_lines: bool = False, 
     configs = [RunConfig.from_arch(name.strip(), **overrides) for name in arch_names if name.strip()]
     if not configs:
         raise UserError("--runs names no net; give e.g. cifar-plain-20,cifar-resnet-20")
+    return follow(configs, f"cli-{time.strftime('%Y%m%d-%H%M%S')}", emit, json_lines)
+
+
+def follow(configs: list[RunConfig], comparison: str, emit=print, json_lines: bool = False) -> list[int]:
+    """Submit runs to the engine as this terminal's user and emit each epoch as it arrives; returns
+    the run ids once all are finished (a run that stops or fails is a UserError naming it)."""
     owner = cli_owner()
-    ids = jobs.submit(configs, owner, comparison=f"cli-{time.strftime('%Y%m%d-%H%M%S')}")
+    ids = jobs.submit(configs, owner, comparison=comparison)
     printed = dict.fromkeys(ids, 0)
     try:
         while True:
