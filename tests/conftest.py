@@ -141,6 +141,45 @@ def open_page(page: str, timeout: int = 120, **query):
     return at
 
 
+def fake_history(error: float):
+    """A one-epoch history (what the pages draw), so a test needs no training."""
+    from core.training.config import History
+
+    epoch = dict(epoch=1, step=10, train_loss=1.0, train_error=error, test_loss=1.0, test_error=error, lr=0.02)
+    return History(
+        steps=[{"step": 10, "epoch": 1.0, "loss": 1.0, "error": error, "lr": 0.02}],
+        epochs=[{**epoch, "seconds": 1.0, "images_per_s": 100.0}],
+        grad_layers=["stem.0"],
+        grad_norms=[{"step": 0, "epoch": 0.0, "norms": [1.0]}],
+    )
+
+
+def scene_url(base: str, scene) -> str:
+    """A lecture scene's link: its page and URL parameters."""
+    from urllib.parse import urlencode
+
+    return f"{base}/{scene.page.url_path}" + (f"?{urlencode(scene.params, doseq=True)}" if scene.params else "")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A fresh data folder (CONVATLAS_HOME) for one test."""
+    monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
+    return tmp_path
+
+
+def app_page(path: str, query: dict[str, str], timeout: int = 60):
+    """An AppTest of the whole app switched to `path` with these URL parameters (as a link opens it)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.run()
+    at.switch_page(path)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
 def watched(at, key: str):
     """The runs a page's training panel `key` watches, as the engine reports them (core.training.jobs)."""
     from core.training import jobs

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import drive, watched
+from conftest import drive, fake_history, watched
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,18 +112,6 @@ def test_train_button_starts_the_engine(tmp_path, monkeypatch):
     assert set(at.session_state["paths_ids"]) >= set(at.multiselect(key="paths_runs").value) > set()
 
 
-def _history(error: float):
-    from core.training.config import History
-
-    epoch = dict(epoch=1, step=10, train_loss=1.0, train_error=error, test_loss=1.0, test_error=error, lr=0.02)
-    return History(
-        steps=[{"step": 10, "epoch": 1.0, "loss": 1.0, "error": error, "lr": 0.02}],
-        epochs=[{**epoch, "seconds": 1.0, "images_per_s": 100.0}],
-        grad_layers=["stem.0"],
-        grad_norms=[{"step": 0, "epoch": 0.0, "norms": [1.0]}],
-    )
-
-
 def test_first_pick_skips_a_plain_net_that_never_learned(tmp_path, monkeypatch):
     """Newest plain-56 at chance (84% error) must not be the default: the plain run that learned is."""
     from core.training.config import RunConfig
@@ -131,9 +119,13 @@ def test_first_pick_skips_a_plain_net_that_never_learned(tmp_path, monkeypatch):
     from core.training.store import RunStore
 
     store = RunStore(tmp_path / "runs.sqlite")
-    plain20 = store.save(RunConfig(net="plain", depth=8, epochs=1), _history(0.04), build_model(RunConfig("plain", 8)))
-    resnet = store.save(RunConfig(net="resnet", depth=8, epochs=1), _history(0.02), build_model(RunConfig("resnet", 8)))
-    store.save(RunConfig(net="plain", depth=14, epochs=1), _history(0.84), build_model(RunConfig("plain", 14)))
+    plain20 = store.save(
+        RunConfig(net="plain", depth=8, epochs=1), fake_history(0.04), build_model(RunConfig("plain", 8))
+    )
+    resnet = store.save(
+        RunConfig(net="resnet", depth=8, epochs=1), fake_history(0.02), build_model(RunConfig("resnet", 8))
+    )
+    store.save(RunConfig(net="plain", depth=14, epochs=1), fake_history(0.84), build_model(RunConfig("plain", 14)))
     at = open_page(tmp_path, monkeypatch)
     assert not at.exception, at.exception
     assert at.multiselect(key="paths_runs").value == [resnet, plain20]

@@ -9,8 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import drive, watched
-from streamlit.testing.v1 import AppTest
+from conftest import app_page, drive, watched
 
 from core.cli import main
 from core.training.store import RunStore
@@ -20,21 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/6_Representation_Drift.py"
 
 TINY = "depth=8,width=8,epochs=1"
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
-    return tmp_path
-
-
-def open_page(query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page(PAGE)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 def test_cli_trains_a_pair_then_reanalyses_the_stored_runs(home, capsys):
@@ -68,7 +52,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(home, capsys, argv, message):
 
 
 def test_page_shows_init_at_once_then_trains_and_compares(home):
-    at = open_page({"depth": "8", "width": "8", "epochs": "1"})
+    at = app_page(PAGE, {"depth": "8", "width": "8", "epochs": "1"})
     assert not at.exception
     assert [c.proto.spec for c in at.get("plotly_chart")]  # at-init figures before any training
     assert len(at.dataframe[0].value) == 2
@@ -87,24 +71,24 @@ def test_page_shows_init_at_once_then_trains_and_compares(home):
     assert len(heatmaps) == 2  # trained and at-init tabs
     assert all(len(s["data"][0]["z"]) == 4 for s in heatmaps)
     # the stored pair is found again: no training needed on a fresh session
-    again = open_page({"depth": "8", "width": "8", "epochs": "1"})
+    again = app_page(PAGE, {"depth": "8", "width": "8", "epochs": "1"})
     assert len(again.dataframe[0].value) == 4
     assert not [b for b in again.button if b.key == "drift_start"]
     # the same runs picked by hand from the store
-    picked = open_page({"source": "Pick stored runs", "paths": "2"})
+    picked = app_page(PAGE, {"source": "Pick stored runs", "paths": "2"})
     assert not picked.exception and not picked.error
     assert [s.value for s in picked.selectbox if s.key in ("plain_run", "residual_run")] == [1, 2]
     assert list(picked.dataframe[0].value["net"]) == list(table["net"])
 
 
 def test_page_picking_from_an_empty_store_says_what_to_do(home):
-    at = open_page({"source": "Pick stored runs"})
+    at = app_page(PAGE, {"source": "Pick stored runs"})
     assert not at.exception
     assert "needs a finished plain run and a finished residual run" in at.error[0].value
 
 
 def test_page_stop_keeps_the_partial_runs_but_shows_no_unfinished_net(home):
-    at = open_page({"depth": "8", "width": "8", "epochs": "30"})
+    at = app_page(PAGE, {"depth": "8", "width": "8", "epochs": "30"})
     at.button(key="drift_start").click().run()
     assert watched(at, "drift").active and at.get("progress")
     drive(at, "drift", until=lambda job: job.fraction > 0)

@@ -2,43 +2,16 @@
 
 import json
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
+from conftest import fake_history
 from streamlit.testing.v1 import AppTest
 
 from core.errors import UserError
 from core.lecture import scenes
-from core.training.config import History
 from core.training.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def fake_history(error: float) -> History:
-    """A one-epoch history (what the page draws), so the test needs no training."""
-    return History(
-        steps=[{"step": 10, "epoch": 1.0, "loss": 1.0, "error": error, "lr": 0.02}],
-        epochs=[
-            {
-                "epoch": 1,
-                "step": 10,
-                "train_loss": 1.0,
-                "train_error": error,
-                "test_loss": 1.0,
-                "test_error": error,
-                "lr": 0.02,
-                "seconds": 1.0,
-                "images_per_s": 100.0,
-            }
-        ],
-        grad_layers=["stem.0"],
-        grad_norms=[{"step": 0, "epoch": 0.0, "norms": [1.0]}],
-    )
-
-
-def _scene_url(base: str, scene) -> str:
-    return f"{base}/{scene.page.url_path}" + (f"?{urlencode(scene.params, doseq=True)}" if scene.params else "")
 
 
 def test_scenes_cover_the_issue_and_point_at_existing_pages():

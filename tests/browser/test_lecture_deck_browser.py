@@ -9,27 +9,15 @@ import os
 import re
 
 import pytest
-from conftest import SCREENSHOTS, assert_no_exception, wait_idle
+from conftest import SCREENSHOTS, assert_no_exception, fake_history, wait_idle
 from lecture_checks import assert_readable, assert_way_out_visible, inside_viewport
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core.lecture import scenes
-from core.training.config import History
 
 PROJECTOR = {"width": 1280, "height": 720}
 INSIDE_JS = """(selector) => { const r = document.querySelector(selector)?.getBoundingClientRect();
   return r && r.top >= -1 && r.left >= -1 && r.bottom <= innerHeight + 1 && r.right <= innerWidth + 1; }"""
-
-
-def one_epoch(error: float) -> History:
-    """A one-epoch history (what the pages draw), so the test needs no training."""
-    epoch = dict(epoch=1, step=10, train_loss=1.0, train_error=error, test_loss=1.0, test_error=error, lr=0.02)
-    return History(
-        steps=[{"step": 10, "epoch": 1.0, "loss": 1.0, "error": error, "lr": 0.02}],
-        epochs=[{**epoch, "seconds": 1.0, "images_per_s": 100.0}],
-        grad_layers=["stem.0"],
-        grad_norms=[{"step": 0, "epoch": 0.0, "norms": [1.0]}],
-    )
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +31,7 @@ def prepared(app_home):
 
     store = RunStore()
     for config in scenes.missing_configs(scenes.COURSE_ORDER, store):
-        store.save(config, one_epoch(0.1), build_model(config), comparison="deck test")
+        store.save(config, fake_history(0.1), build_model(config), comparison="deck test")
     assert scenes.missing_configs(scenes.COURSE_ORDER, store) == []
     yield
     if before is None:

@@ -7,30 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from conftest import SCREENSHOTS, assert_no_exception, screenshot, wait_idle
-from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 PAGE = "pages/6_Representation_Drift.py"
 
 TINY = "depth=8,width=8,epochs=1"
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
-    return tmp_path
-
-
-def open_page(query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page(PAGE)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 def test_page_in_browser(app_url, page):
