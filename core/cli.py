@@ -102,10 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler="core.training.cli:train_command")
 
     p = sub.add_parser(
-        "runs", help="list the run store (and damaged rows), delete a run, or move a damaged store aside"
+        "runs", help="list the run store (and damaged rows), delete a run, copy the store, or move a damaged one aside"
     )
     p.add_argument("--delete", type=int, metavar="ID", help="delete this run (the CLI may delete any run)")
     p.add_argument("--move-aside", action="store_true", help="rename a damaged SQLite store; a new one is made")
+    p.add_argument(
+        "--copy-to",
+        metavar="URL",
+        help="copy every run of this store into the empty store at URL (e.g. SQLite into PostgreSQL)",
+    )
     p.set_defaults(handler="core.training.cli:runs_command")
 
     p = sub.add_parser("worker", help="a training worker for a remote scheduler (Dask), e.g. tcp://host:8786")

@@ -16,10 +16,13 @@ import subprocess
 import sys
 import time
 
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
 from core.errors import UserError
 from core.training import jobs
 from core.training.config import RunConfig
-from core.training.store import RunStore, move_aside
+from core.training.store import ACTIVE, RunStore, StoreError, move_aside, runs_table, shipped_table
 
 POLL_SECONDS = 0.5
 
@@ -97,7 +100,12 @@ def train_command(args) -> None:
 
 
 def runs_command(args) -> None:
-    """List the stored runs (and any damaged ones), delete one, or move a damaged store aside."""
+    """List the stored runs (and any damaged ones), delete one, copy the store, or move a damaged store aside."""
+    if args.copy_to:
+        source = RunStore()
+        copied = copy_store(source, args.copy_to)
+        print(f"copied {copied} runs from {_safe(source.url)} to {_safe(args.copy_to)}", file=sys.stderr)
+        return
     if args.move_aside:
         print(f"moved the run store to {move_aside()}; a new empty one is made on next use", file=sys.stderr)
         return
@@ -111,6 +119,55 @@ def runs_command(args) -> None:
         print(run.describe() + (f" · {run.error}" if run.error else ""))
     for run_id, reason in store.damaged:
         print(f"#{run_id} is damaged: {reason} (python -m core runs --delete {run_id})", file=sys.stderr)
+
+
+def _safe(url: str) -> str:
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def copy_store(source: RunStore, target_url: str) -> int:
+    """Copy every run (ids, histories, weights, checkpoints) and the shipped-run marks of `source` into
+    the empty store at `target_url` (e.g. a SQLite file into PostgreSQL), in one transaction of the
+    target, one row at a time. A run still queued or running in `source` arrives `interrupted` (its
+    job belongs to the old engine; Start resumes it from its last epoch). Returns the runs copied."""
+    if "://" not in target_url:
+        raise UserError(
+            f"{target_url!r} is not a database URL: give e.g. postgresql+psycopg://user@host/convatlas "
+            "or sqlite:////path/to/runs.sqlite"
+        )
+    try:
+        target = RunStore(target_url)
+    except sa_exc.ArgumentError:
+        raise UserError(
+            f"{target_url!r} is not a database URL (e.g. postgresql+psycopg://user@host/convatlas)"
+        ) from None
+    if target.url == source.url:
+        raise UserError("the target is the store itself; give another database URL")
+    have = target._run(lambda db: db.scalar(sa.select(sa.func.count()).select_from(runs_table)))
+    if have:
+        raise UserError(f"{_safe(target.url)} already holds {have} runs; copy into an empty store")
+    ids = source._run(lambda db: list(db.scalars(sa.select(runs_table.c.id).order_by(runs_table.c.id))))
+    shipped = source._run(lambda db: [dict(r._mapping) for r in db.execute(sa.select(shipped_table))])
+
+    def work(db):
+        for run_id in ids:
+            row = source._run(
+                lambda src, i=run_id: src.execute(sa.select(runs_table).where(runs_table.c.id == i)).first()
+            )
+            values = dict(row._mapping)
+            if values["status"] in ACTIVE:
+                values["status"] = "interrupted"
+            db.execute(runs_table.insert().values(**values))
+        if shipped:
+            db.execute(shipped_table.insert(), shipped)
+        if ids and db.dialect.name == "postgresql":  # explicit ids: the id sequence goes on after them
+            db.execute(sa.text("SELECT setval(pg_get_serial_sequence('runs', 'id'), :top)"), {"top": max(ids)})
+
+    try:
+        target._run(work, write=True)
+    except sa_exc.IntegrityError as exc:  # not expected in an empty store: say so in one line
+        raise StoreError(f"copying into {_safe(target.url)} failed: {str(exc.orig).splitlines()[0]}") from None
+    return len(ids)
 
 
 def worker_command(args) -> None:
