@@ -4,7 +4,8 @@ N sessions (headless Chromium, one context each) open Plain vs Residual with the
 and press Start within about a second; then one session alone presses Start on a fresh seed. Prints
 the time from the first press to the last session showing "finished" for both, their ratio, how many
 jobs the store holds for each seed (one comparison = 4 runs, however many pressed), and the memory
-(RSS) of every worker process of the engine and of the Streamlit replicas found on this machine.
+(RSS) and CPU time (during the N-session phase, which includes opening the pages) of every worker
+process of the engine and of the Streamlit replicas found on this machine.
 
 Against a deployment that is already up (it starts nothing):
     CONVATLAS_STORE=postgresql+psycopg://... CONVATLAS_SCHEDULER=tcp://127.0.0.1:8786 \\
@@ -64,18 +65,20 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def worker_memory() -> dict[str, float]:
-    """RSS (MiB) of each engine worker process, asked through the scheduler."""
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def processes() -> dict[str, int]:
+    """The engine's worker processes (asked through the scheduler; on this machine) and the
+    `streamlit run` replicas on this machine: name -> pid."""
     from distributed import Client
 
     with Client(os.environ["CONVATLAS_SCHEDULER"], timeout=30, set_as_default=False) as client:
-        return {name: rss_mib(pid) for name, pid in client.run(os.getpid).items()}
-
-
-def replica_memory() -> dict[int, float]:
-    """RSS (MiB) of the `streamlit run` processes on this machine."""
+        found = {f"worker {name}": pid for name, pid in client.run(os.getpid).items()}
     out = subprocess.run(["pgrep", "-f", "streamlit run app.py"], capture_output=True, text=True).stdout
-    return {int(p): rss_mib(int(p)) for p in out.split()}
+    return found | {f"streamlit replica pid {p}": int(p) for p in out.split()}
 
 
 def main() -> None:
@@ -88,7 +91,10 @@ def main() -> None:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        procs = processes()
+        cpu = {name: cpu_seconds(pid) for name, pid in procs.items()}
         many = press_start_and_wait(browser, args.url, args.sessions, args.seed)
+        cpu = {name: cpu_seconds(pid) - cpu[name] for name, pid in procs.items()}
         one = press_start_and_wait(browser, args.url, 1, args.seed + 1)
         browser.close()
     rows_many, attempts_many = jobs_for_seed(args.seed)
@@ -99,10 +105,8 @@ def main() -> None:
     print(
         f"runs in the store: seed {args.seed}: {rows_many} (attempts {attempts_many}); seed {args.seed + 1}: {rows_one}"
     )
-    for name, mib in worker_memory().items():
-        print(f"worker {name}: {mib:.0f} MiB RSS")
-    for pid, mib in replica_memory().items():
-        print(f"streamlit replica pid {pid}: {mib:.0f} MiB RSS")
+    for name, pid in procs.items():
+        print(f"{name}: {rss_mib(pid):.0f} MiB RSS; {cpu[name]:.0f} CPU s during the {args.sessions}-session phase")
 
 
 if __name__ == "__main__":

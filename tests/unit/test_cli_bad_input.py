@@ -128,6 +128,9 @@ BAD = {
         ["runs", "--delete", "abc"],
         ["runs", "--delete", "999"],
         ["runs", "--bogus"],
+        ["runs", "--copy-to", "not-a-url"],
+        ["runs", "--copy-to", "nosuchdb://x/y"],
+        ["runs", "--copy-to", "postgresql+psycopg://nobody@127.0.0.1:1/x"],
     ],
     "worker": [
         ["worker"],
