@@ -23,6 +23,11 @@ from conftest import ROOT, SCREENSHOTS, _free_port, assert_no_exception, wait_id
 SESSIONS_PER_SERVER = 5
 # 4 runs (plain/residual × depth 8/14), width 4, 2 epochs: a few seconds each on one worker thread
 SETTINGS = "pvr_depths=8&pvr_depths=14&pvr_width=4&pvr_epochs=2&pvr_batch=64&pvr_seed=11"
+WARM_UP = (
+    "from core.training import engine, jobs\n"
+    "from core.training.config import RunConfig\n"
+    "engine.train(RunConfig(net='plain', depth=8, width=4, epochs=1, batch_size=64, train_limit=128, device='cpu'))"
+)
 FIGURES = ("pvr_fig_train_error", "pvr_fig_test_error", "pvr_fig_loss", "pvr_fig_grad")
 
 
@@ -106,6 +111,8 @@ def class_setup(tmp_path_factory):
 
 
 def _wait_for_worker(address: str, log: Path, seconds: float = 120) -> None:
+    """Until a worker has joined and trained once outside the store (a cold worker's first job spends
+    most of a minute on imports and first calls on a busy 2-core machine; the test measures sharing)."""
     from distributed import Client
 
     with Client(address, timeout=60, set_as_default=False) as client:
@@ -113,6 +120,7 @@ def _wait_for_worker(address: str, log: Path, seconds: float = 120) -> None:
         while not client.scheduler_info()["workers"]:
             assert time.time() < deadline, f"no worker joined {address}:\n{log.read_text()[-3000:]}"
             time.sleep(0.5)
+        client.run(exec, WARM_UP)
 
 
 def _finished_tasks(address: str) -> list[str]:
