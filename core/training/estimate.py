@@ -158,16 +158,17 @@ def check_config(config: RunConfig, data: Dataset | None = None) -> Estimate:
         raise UserError(f"depth {config.depth} is beyond the {MAX_DEPTH}-layer maximum: {what}")
     if config.width > MAX_WIDTH:
         raise UserError(f"width {config.width} is beyond the maximum of {MAX_WIDTH}: {what}")
-    if cost.memory_bytes > 0.8 * _available_memory():
-        raise UserError(
-            f"too big for the memory free now ({_available_memory() / 2**30:.1f} GiB): {what}; "
-            f"lower the batch size, width or depth"
-        )
-    if 4 * cost.params > MAX_STORED_BYTES:  # float32 weights; the checkpoint adds momentum of the same size
+    if 4 * cost.params > MAX_STORED_BYTES:  # float32 weights; the checkpoint adds momentum of the same size;
+        # checked before memory: no machine can keep it, a bigger one could train it
         raise UserError(
             f"too big to keep: {config.label}'s {cost.params / 1e6:,.0f}M parameters are "
             f"{4 * cost.params / 2**30:.2f} GiB of weights, beyond the run store's "
             f"{MAX_STORED_BYTES / 2**30:.2f} GiB per run; lower the width or depth"
+        )
+    if cost.memory_bytes > 0.8 * _available_memory():
+        raise UserError(
+            f"too big for the memory free now ({_available_memory() / 2**30:.1f} GiB): {what}; "
+            f"lower the batch size, width or depth"
         )
     on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
     if on_cpu and cost.seconds > MAX_SECONDS:  # the estimate is calibrated on the CPU

@@ -631,6 +631,10 @@ def move_aside(url: str | None = None) -> Path:
     if not path.exists():
         raise UserError(f"there is no store at {path}")
     target = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    for n in range(2, 1000):  # never over an earlier one moved aside in the same second
+        if not target.exists():
+            break
+        target = target.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
     with _engines_lock:
         engine = _engines.pop(url, None)
     if engine is not None:

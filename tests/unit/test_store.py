@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -248,6 +249,36 @@ def test_interrupted_and_failed_rows(url):
     assert store.submit(CONFIG, "k", "ann", None, quota=5).id != info.id  # a failed run is not resumed
 
 
+def _heartbeat_forever(url: str, run_id: int, attempt: int) -> None:
+    store, weights = RunStore(url), weights_bytes(model())
+    epoch = 0
+    while True:  # a worker at an epoch end, again and again, until it is killed
+        epoch += 1
+        store.heartbeat(run_id, attempt, history(epoch), 10 * epoch, 10**6, weights, f"checkpoint {epoch}".encode())
+
+
+def test_a_worker_killed_mid_write_loses_no_finished_epoch(url):
+    store = RunStore(url)
+    info = store.submit(CONFIG, "k", "ann", None, quota=5)
+    store.claim(info.id, info.attempt)
+    worker = FORK.Process(target=_heartbeat_forever, args=(url, info.id, info.attempt))
+    worker.start()
+    deadline = time.time() + 60
+    while store.list()[0].epochs_done < 4 and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(worker.pid, signal.SIGKILL)  # mid-run, most likely mid-transaction
+    worker.join(10)
+    (row,) = store.list()
+    assert row.status == "running" and row.epochs_done >= 4
+    assert store.mark_interrupted([info.id], older_than=time.time() + 1) == 1
+    resumed = store.submit(CONFIG, "k", "bob", None, quota=5)
+    assert (resumed.id, resumed.status, resumed.attempt) == (info.id, "queued", 2)
+    _, weights, checkpoint, kept = store.claim(info.id, 2)
+    epochs = len(kept.epochs)  # the history, weights and checkpoint of one and the same epoch end
+    assert epochs >= row.epochs_done and kept == history(epochs) and checkpoint == f"checkpoint {epochs}".encode()
+    assert weights == weights_bytes(model()) and store.load(info.id).model is not None
+
+
 def test_delete_with_an_owner_removes_only_their_finished_runs(url):
     store = RunStore(url)
     ann = store.save(CONFIG, history(), owner="ann")
@@ -419,6 +450,8 @@ def test_a_damaged_store_file_gets_one_message_and_moves_aside(tmp_path, damage)
     assert target.read_bytes()[:40] == path.with_name(target.name).read_bytes()[:40] and not path.exists()
     store = RunStore(url)
     assert store.list() == [] and store.load(store.save(CONFIG, history(), model())).model is not None
+    again = move_aside(url)  # the same second: a second name, the first file is kept
+    assert again != target and target.exists() and again.exists() and RunStore(url).list() == []
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
