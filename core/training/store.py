@@ -243,6 +243,8 @@ def _migrate(engine: sa.Engine) -> None:
 def _store_error(url: str, exc: Exception) -> StoreError:
     reason = str(getattr(exc, "orig", exc)).splitlines()[0]
     where = sa.make_url(url).render_as_string(hide_password=True)
+    if "too big" in reason:  # SQLite: a row (weights and checkpoint together) beyond its length limit
+        return StoreError(f"could not write to the run store {where}: {reason} (train a narrower or shallower net)")
     if "full" in reason or "No space" in reason or "I/O" in reason or "too large" in reason.lower():
         return StoreError(f"could not write to the run store {where}: {reason} (free some disk space)")
     if url.startswith("sqlite"):

@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -409,11 +410,41 @@ def test_replicas_opening_a_fresh_store_at_once(url):
 def test_weights_beyond_the_store_limit_are_refused(url, monkeypatch):
     with pytest.raises(UserError, match="too big to keep: ResNet-1202 \\(w64\\)'s 310M parameters"):
         check_config(RunConfig(depth=1202, width=64))
+    # 217M parameters: 0.81 GiB of weights fit one value, but not with the checkpoint's momentum in one row
+    with pytest.raises(UserError, match="too big to keep: ResNet-56 \\(w256\\)'s 217M parameters .* as much again"):
+        check_config(RunConfig(depth=56, width=256))
     store = RunStore(url)
     monkeypatch.setattr(store_module, "MAX_STORED_BYTES", 1000)  # a save that slipped past check_config
     with pytest.raises(StoreError, match="too big for the run store"):
         store.save(CONFIG, history(), model())
     assert store.list() == [] and MAX_STORED_BYTES > 2**29
+
+
+def test_a_row_beyond_sqlites_length_limit_is_a_message_not_move_it_aside(tmp_path):
+    # SQLite's length limit (10^9 bytes by default) holds for a whole row: weights and checkpoint together.
+    # Lowered here so that an epoch end of a small net meets it as a big one meets the real limit.
+    store = RunStore(tmp_path / "runs.sqlite")
+    sa.event.listen(store.engine, "connect", lambda db, _: db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 300_000))
+    store.engine.dispose()
+    info = store.submit(CONFIG, "k", "ann", None, quota=5)
+    store.claim(info.id, info.attempt)
+    store.heartbeat(info.id, info.attempt, history(1), 5, 10, b"w" * 100_000, b"c" * 100_000)
+    with pytest.raises(StoreError) as caught:
+        store.heartbeat(info.id, info.attempt, history(2), 10, 10, b"w" * 160_000, b"c" * 160_000)
+    message = str(caught.value)
+    assert "string or blob too big" in message and "narrower or shallower" in message and "move" not in message
+    assert store.claim(info.id, info.attempt)[1:] == (b"w" * 100_000, b"c" * 100_000, history(1))  # kept
+
+
+def test_an_unreachable_server_is_one_sentence_without_the_password():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once closed
+    with pytest.raises(StoreError) as caught:
+        RunStore(f"postgresql+psycopg://ann:s3cret@127.0.0.1:{port}/convatlas")
+    message = str(caught.value)
+    assert "cannot be reached" in message and "check CONVATLAS_STORE" in message and "s3cret" not in message
+    assert "\n" not in message
 
 
 # --- what only a SQLite file can suffer ---------------------------------------------------------------
