@@ -196,7 +196,9 @@ def _open(url: str) -> sa.Engine:
             connection.execute("PRAGMA busy_timeout=30000")
             connection.execute("PRAGMA journal_mode=WAL")
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(  # a host that drops packets: a message in 10 s, not the OS TCP timeout
+            url, pool_pre_ping=True, connect_args={"connect_timeout": 10} if url.startswith("postgresql") else {}
+        )
     for attempt in range(6):
         try:
             with engine.begin() as db:
