@@ -395,7 +395,7 @@ class RunStore:
             columns.append(runs_table.c.weights)
         row = self._run(lambda db: db.execute(sa.select(*columns).where(runs_table.c.id == int(run_id))).first())
         if row is None:
-            raise UserError(f"no stored run with id {run_id} (deleted?)")
+            raise UserError(f"no stored run with id {run_id}")
         try:
             config = RunConfig.from_dict(json.loads(row.config))
             history = History.from_dict(json.loads(row.history))
