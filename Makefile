@@ -1,6 +1,7 @@
 # The two commands of the README:  `make app`  and  `make test`.
 # Each sets up what it needs on a fresh machine (a virtual environment in .venv, and as root the
-# Debian packages: graphviz for graph SVGs, chromium for figure export and the browser tests), then runs.
+# Debian packages: graphviz for graph SVGs, chromium for figure export and the browser tests, postgresql
+# for the run-store tests), then runs.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -36,7 +37,9 @@ setup: $(VENV)/.app-installed
 	@command -v dot >/dev/null && test -x /usr/bin/chromium && test -e $(EMOJI_FONT) || \
 		./scripts/apt-install.sh graphviz chromium fonts-dejavu-core fonts-noto-color-emoji
 
+# the run-store tests start a PostgreSQL server of their own (tests/conftest.py postgres_url)
 setup-dev: setup $(VENV)/.dev-installed
+	@test -n "$(wildcard /usr/lib/postgresql/*/bin/initdb)" || ./scripts/apt-install.sh postgresql
 
 $(VENV)/.app-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

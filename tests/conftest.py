@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -75,6 +78,41 @@ def app_url(tmp_path_factory, app_home):
     yield url
     server.terminate()
     server.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server (Debian's `postgresql`, installed by `make test`) for this test session:
+    initdb into a temporary folder, a free loopback port, the socket in that folder; yields the
+    SQLAlchemy URL of an empty database. As root (here and in CI) the server runs as `postgres`."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if not found:
+        pytest.fail("PostgreSQL binaries missing (/usr/lib/postgresql/*/bin): `make test` installs Debian's postgresql")
+    bindir = Path(found[-1]).parent
+    folder = Path(tempfile.mkdtemp(prefix="convatlas-pg-"))  # not under pytest's root-only tmp folder
+    as_server = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(folder, "postgres", "postgres")
+        as_server = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    data, log = folder / "data", folder / "server.log"
+
+    def pg(*args):
+        subprocess.run([*as_server, *args], check=True, capture_output=True, timeout=120)
+
+    try:
+        pg(bindir / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        pg(bindir / "pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start")
+    except subprocess.CalledProcessError as exc:
+        server_log = log.read_text() if log.exists() else ""
+        pytest.fail(f"PostgreSQL did not start: {exc.stderr.decode()[-2000:]}{server_log[-2000:]}")
+    try:
+        pg(bindir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "convatlas")
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/convatlas"
+    finally:
+        pg(bindir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

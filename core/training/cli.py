@@ -112,7 +112,10 @@ def runs_command(args) -> None:
     store = RunStore()
     if args.delete is not None:
         if not store.delete(args.delete):
-            raise UserError(f"no stored run {args.delete} that is not training (stop it first)")
+            known = store.list(ids=[args.delete])
+            raise UserError(
+                f"run {args.delete} is {known[0].status}: stop it first" if known else f"no stored run {args.delete}"
+            )
         print(f"deleted run {args.delete}", file=sys.stderr)
         return
     for run in store.list():

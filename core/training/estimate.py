@@ -25,8 +25,9 @@ from core.units import format_duration
 
 MAX_SECONDS = 24 * 3600  # refuse work estimated beyond a day on this machine
 MAX_SEED = 2**32 - 1  # what every generator takes (numpy's limit; torch's is larger)
-# the weights and the resume checkpoint are each one value in the run store: SQLite's default blob
-# limit and PostgreSQL's bytea limit are both 1 GB, so refuse before training what could not be kept
+# a run's weights and its resume checkpoint (the momentum buffers: as big again) share one row of the
+# run store: SQLite's default limit of 10^9 bytes holds for a whole row (not per value), PostgreSQL's
+# bytea limit is 1 GB per value; so refuse before training what could not be kept
 MAX_STORED_BYTES = 900 * 2**20
 
 
@@ -158,16 +159,17 @@ def check_config(config: RunConfig, data: Dataset | None = None) -> Estimate:
         raise UserError(f"depth {config.depth} is beyond the {MAX_DEPTH}-layer maximum: {what}")
     if config.width > MAX_WIDTH:
         raise UserError(f"width {config.width} is beyond the maximum of {MAX_WIDTH}: {what}")
+    if 8 * cost.params > MAX_STORED_BYTES:  # float32 weights and as many momentum values in the checkpoint;
+        # checked before memory: no machine can keep it, a bigger one could train it
+        raise UserError(
+            f"too big to keep: {config.label}'s {cost.params / 1e6:,.0f}M parameters are "
+            f"{4 * cost.params / 2**30:.2f} GiB of weights and as much again of resume checkpoint, beyond "
+            f"the run store's {MAX_STORED_BYTES / 2**30:.2f} GiB per run; lower the width or depth"
+        )
     if cost.memory_bytes > 0.8 * _available_memory():
         raise UserError(
             f"too big for the memory free now ({_available_memory() / 2**30:.1f} GiB): {what}; "
             f"lower the batch size, width or depth"
-        )
-    if 4 * cost.params > MAX_STORED_BYTES:  # float32 weights; the checkpoint adds momentum of the same size
-        raise UserError(
-            f"too big to keep: {config.label}'s {cost.params / 1e6:,.0f}M parameters are "
-            f"{4 * cost.params / 2**30:.2f} GiB of weights, beyond the run store's "
-            f"{MAX_STORED_BYTES / 2**30:.2f} GiB per run; lower the width or depth"
         )
     on_cpu = config.device == "cpu" or (config.device == "auto" and not torch.cuda.is_available())
     if on_cpu and cost.seconds > MAX_SECONDS:  # the estimate is calibrated on the CPU

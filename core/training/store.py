@@ -69,7 +69,7 @@ runs_table = sa.Table(
     sa.Column("checkpoint", sa.LargeBinary),  # optimizer, generator and position: resume where it stopped
     sa.Column("error", sa.Text),  # why it failed
 )
-sa.Index(
+one_job_per_key = sa.Index(
     "one_job_per_key",
     runs_table.c.key,
     unique=True,
@@ -108,6 +108,10 @@ SUMMARY = [  # columns of a list row: no weights, no history
 
 class StoreError(UserError):
     """The store cannot be opened or written: one sentence, with what to do."""
+
+
+class _Raced(Exception):
+    """Another submitter changed the row between our read and our write: read again."""
 
 
 def store_url() -> str:
@@ -161,6 +165,18 @@ _engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    """A forked process must not use its parent's pooled connections (two processes on one socket):
+    each engine gets a new, empty pool; the parent's connections stay the parent's."""
+    global _engines_lock
+    _engines_lock = threading.Lock()
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _engine(url: str) -> sa.Engine:
     """One engine (connection pool) per URL per process; the schema is created and migrated once."""
     with _engines_lock:
@@ -180,15 +196,26 @@ def _open(url: str) -> sa.Engine:
             connection.execute("PRAGMA busy_timeout=30000")
             connection.execute("PRAGMA journal_mode=WAL")
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
-    try:
-        with engine.begin() as db:
-            metadata.create_all(db)  # CREATE ... IF NOT EXISTS, also of the partial index
-        _migrate(engine)
-    except sa_exc.DBAPIError as exc:
-        engine.dispose()
-        raise _store_error(url, exc) from None
-    return engine
+        engine = sa.create_engine(  # a host that drops packets: a message in 10 s, not the OS TCP timeout
+            url, pool_pre_ping=True, connect_args={"connect_timeout": 10} if url.startswith("postgresql") else {}
+        )
+    for attempt in range(6):
+        try:
+            with engine.begin() as db:
+                metadata.create_all(db)  # CREATE ... IF NOT EXISTS, also of the partial index
+            _migrate(engine)
+            with engine.begin() as db:  # create_all indexes only the tables it makes: not a migrated one
+                one_job_per_key.create(db, checkfirst=True)
+            return engine
+        except sa_exc.DBAPIError as exc:
+            # replicas and workers opening a new (or old) store at once: one of them creates each table,
+            # column and index, the others fail on it; look again (nothing is left to do by then)
+            reason = str(getattr(exc, "orig", exc))
+            if attempt < 5 and ("already exists" in reason or "duplicate" in reason):
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            engine.dispose()
+            raise _store_error(url, exc) from None
 
 
 def _migrate(engine: sa.Engine) -> None:
@@ -218,6 +245,8 @@ def _migrate(engine: sa.Engine) -> None:
 def _store_error(url: str, exc: Exception) -> StoreError:
     reason = str(getattr(exc, "orig", exc)).splitlines()[0]
     where = sa.make_url(url).render_as_string(hide_password=True)
+    if "too big" in reason:  # SQLite: a row (weights and checkpoint together) beyond its length limit
+        return StoreError(f"could not write to the run store {where}: {reason} (train a narrower or shallower net)")
     if "full" in reason or "No space" in reason or "I/O" in reason or "too large" in reason.lower():
         return StoreError(f"could not write to the run store {where}: {reason} (free some disk space)")
     if url.startswith("sqlite"):
@@ -329,7 +358,10 @@ class RunStore:
             db.execute(shipped_table.insert().values(digest=digest, run_id=run_id or have[0]))
             return run_id
 
-        return self._run(work, write=True)
+        try:
+            return self._run(work, write=True)
+        except sa_exc.IntegrityError:  # another process (a replica starting too) imported it first
+            return None
 
     def list(self, status: str | None = None, ids: list[int] | None = None) -> list[RunInfo]:
         """All runs (or those with this status, or these ids), newest first. Rows that cannot be
@@ -363,17 +395,17 @@ class RunStore:
             columns.append(runs_table.c.weights)
         row = self._run(lambda db: db.execute(sa.select(*columns).where(runs_table.c.id == int(run_id))).first())
         if row is None:
-            raise UserError(f"no stored run with id {run_id} (deleted?)")
+            raise UserError(f"no stored run with id {run_id}")
         try:
             config = RunConfig.from_dict(json.loads(row.config))
             history = History.from_dict(json.loads(row.history))
-        except (ValueError, TypeError, AttributeError) as exc:
+            model = build_model(config) if with_model and row.weights is not None else None
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:  # UserError is a ValueError
             raise UserError(
-                f"run #{run_id} is damaged ({exc}); delete it with `python -m core runs --delete {run_id}`"
+                f"run #{run_id} is damaged ({str(exc).splitlines()[0][:200]}); "
+                f"delete it with `python -m core runs --delete {run_id}`"
             ) from None
-        model = None
-        if with_model and row.weights is not None:
-            model = build_model(config)
+        if model is not None:
             try:
                 model.load_state_dict(load_safetensors(row.weights))
             except (SafetensorError, RuntimeError, ValueError) as exc:
@@ -419,7 +451,7 @@ class RunStore:
         for _ in range(5):  # a concurrent submitter may insert the same key between our read and write
             try:
                 return self._run(lambda db: self._submit(db, config, key, owner, comparison, quota), write=True)
-            except sa_exc.IntegrityError:
+            except (sa_exc.IntegrityError, _Raced):
                 continue
         raise StoreError(f"could not submit {config.label}: the store is too busy")
 
@@ -430,9 +462,12 @@ class RunStore:
             .order_by(runs_table.c.id.desc())
         ).all()
         for id_, status, has_weights in rows:
-            if status in ACTIVE or (status == "finished" and has_weights):
-                if status == "running":  # a stop requested by its starter is undone by a new Start
-                    db.execute(runs_table.update().where(runs_table.c.id == id_).values(cancel=0))
+            if status in ACTIVE:  # a stop requested by its starter (not acted on yet) is undone by a new Start
+                attach = runs_table.update().where(runs_table.c.id == id_, runs_table.c.status.in_(ACTIVE))
+                if db.execute(attach.values(cancel=0)).rowcount == 0:
+                    raise _Raced  # it stopped or finished meanwhile
+                return self._info(db, id_)
+            if status == "finished" and has_weights:
                 return self._info(db, id_)
         if owner is not None and quota:
             active = db.scalar(
@@ -444,11 +479,13 @@ class RunStore:
                 )
         resumable = next((id_ for id_, status, _ in rows if status in ("stopped", "interrupted")), None)
         if resumable is not None:
-            db.execute(
+            resumed = db.execute(
                 runs_table.update()
-                .where(runs_table.c.id == resumable)
+                .where(runs_table.c.id == resumable, runs_table.c.status.in_(("stopped", "interrupted")))
                 .values(status="queued", cancel=0, owner=owner, attempt=runs_table.c.attempt + 1, error=None)
             )
+            if resumed.rowcount == 0:
+                raise _Raced  # another submitter resumed it first: attach to that attempt, do not bump it again
             return self._info(db, resumable)
         run_id = self._insert(db, config, History(), None, "queued", comparison, owner, key)
         db.execute(runs_table.update().where(runs_table.c.id == run_id).values(attempt=1))
@@ -465,6 +502,18 @@ class RunStore:
         the row is finished, stopped, deleted or belongs to a newer attempt (nothing to do)."""
 
         def work(db):
+            stopped = db.execute(  # stopped by its starter before any worker took it: it never starts
+                runs_table.update()
+                .where(
+                    runs_table.c.id == run_id,
+                    runs_table.c.attempt == attempt,
+                    runs_table.c.status == "queued",
+                    runs_table.c.cancel != 0,
+                )
+                .values(status="stopped", updated=time.time())
+            )
+            if stopped.rowcount:
+                return None
             done = db.execute(
                 runs_table.update()
                 .where(
@@ -592,6 +641,10 @@ def move_aside(url: str | None = None) -> Path:
     if not path.exists():
         raise UserError(f"there is no store at {path}")
     target = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    for n in range(2, 1000):  # never over an earlier one moved aside in the same second
+        if not target.exists():
+            break
+        target = target.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
     with _engines_lock:
         engine = _engines.pop(url, None)
     if engine is not None:
