@@ -92,3 +92,26 @@ def test_jobs_module_is_not_needed_to_copy(source, tmp_path, monkeypatch):
 
     monkeypatch.setattr(jobs, "client", refuse)
     assert cli.main(["runs", "--copy-to", f"sqlite:///{tmp_path / 'other.sqlite'}"]) == 0
+
+
+def test_copy_into_postgresql_keeps_ids_and_the_id_sequence_goes_on(source, postgres_url):
+    """The class move: the SQLite file into a fresh PostgreSQL database (the fixture's server)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    store, finished, busy = source
+    name = f"copy_{uuid.uuid4().hex[:8]}"
+    server = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with server.connect() as db:
+        db.exec_driver_sql(f"CREATE DATABASE {name}")
+    server.dispose()
+    target_url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    assert cli.main(["runs", "--copy-to", target_url]) == 0
+    target = RunStore(target_url)
+    assert [r.id for r in target.list()] == [r.id for r in store.list()]
+    assert {r.id: r.status for r in target.list()}[busy] == "interrupted"
+    original = store.load(finished).model.state_dict()
+    assert all(torch.equal(target.load(finished).model.state_dict()[k], v) for k, v in original.items())
+    assert target.save(CONFIG, history(0.3)) == max(r.id for r in store.list()) + 1  # setval after explicit ids
+    target.engine.dispose()
