@@ -60,7 +60,7 @@ def job(at: AppTest):
 
 def test_start_live_update_stop_resume_and_replay(page):
     at = tiny(page)
-    at.session_state["pvr_epochs"] = 20  # long enough (seconds a run) to stop it mid-way
+    at.session_state["pvr_epochs"] = 12  # long enough to stop mid-way (two run, two wait in the queue)
     at.run()
     at.button(key="pvr_start").click().run()
     assert at.session_state["pvr_watching"] and len(at.session_state["pvr_ids"]) == 4 and not at.exception
@@ -98,7 +98,7 @@ def test_start_live_update_stop_resume_and_replay(page):
 
     runs = RunStore().list()
     assert len(runs) == 4 and {r.status for r in runs} == {"finished"}  # the stopped runs resumed, not retrained
-    assert {r.epochs_done for r in runs} == {20}
+    assert {r.epochs_done for r in runs} == {12}
     at.button(key="pvr_replay_btn").click().run()
     assert at.session_state["pvr_view"] == "replay" and not at.exception
     assert len(figure(at, "pvr_fig_test_error")["data"]) == 4
@@ -108,7 +108,7 @@ def test_two_sessions_pressing_start_share_one_set_of_jobs(page):
     """A class on one link: the second session attaches to the first one's runs, its Stop only stops
     watching, and both see the same curves."""
     first, second = tiny(page), tiny(AppTest.from_file(PAGE, default_timeout=120).run())
-    first.session_state["pvr_epochs"] = second.session_state["pvr_epochs"] = 12
+    first.session_state["pvr_epochs"] = second.session_state["pvr_epochs"] = 6
     first.run()
     second.run()
     first.button(key="pvr_start").click().run()

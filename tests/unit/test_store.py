@@ -228,10 +228,12 @@ def test_stop_is_the_starters_and_heartbeat_carries_it(url):
 def test_a_new_start_undoes_a_stop_that_has_not_acted_yet(url):
     store = RunStore(url)
     info = store.submit(CONFIG, "k", "ann", None, quota=5)
-    assert store.request_stop(info.id, "ann")
+    assert store.request_stop(info.id, "ann")  # a queued job stops at once: no worker needed
+    assert store.list()[0].status == "stopped"
     again = store.submit(CONFIG, "k", "bob", None, quota=5)  # someone presses Start before a worker took it
-    assert again.id == info.id and not again.cancel
-    assert store.claim(info.id, info.attempt) is not None  # bob's Start trains
+    assert again.id == info.id and not again.cancel and again.attempt == info.attempt + 1
+    assert store.claim(info.id, info.attempt) is None  # the first attempt's task, when it runs, does nothing
+    assert store.claim(info.id, again.attempt) is not None  # bob's Start trains
 
 
 def test_interrupted_and_failed_rows(url):
