@@ -48,7 +48,8 @@ def start(key: str, configs: list[RunConfig]) -> None:
     ss[f"{key}_error"] = ss[f"{key}_note"] = None
     tag = f"{time.strftime('%Y-%m-%d %H:%M')} {', '.join(c.label for c in configs)} #{uuid.uuid4().hex[:6]}"
     try:
-        ids = jobs.submit(configs, owner(), comparison=tag)
+        with st.spinner("Submitting to the training engine (its first start takes a few seconds)…"):
+            ids = jobs.submit(configs, owner(), comparison=tag)
     except UserError as exc:  # limits, quota, an engine that cannot be reached
         ss[f"{key}_error"] = str(exc)
         return

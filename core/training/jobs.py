@@ -114,6 +114,12 @@ def _start_local_engine() -> str:
 
 
 def has_gpu_workers() -> bool:
+    """Whether GPU runs can train: the embedded engine has a GPU if this machine has one (asked
+    without starting it: a replay needs no engine); a cluster, if a worker offers the resource."""
+    if not os.environ.get("CONVATLAS_SCHEDULER"):
+        import torch  # noqa: PLC0415
+
+        return torch.cuda.is_available()
     workers = client().scheduler_info(n_workers=-1)["workers"].values()
     return any(w.get("resources", {}).get("GPU") for w in workers)
 
@@ -133,13 +139,13 @@ def submit(
 
     check_comparison(configs)
     store = store or RunStore()
-    engine = client()
-    gpu = has_gpu_workers()
+    engine, gpu = None, has_gpu_workers()
     ids = []
     for config in configs:
         cls = device_class(config, gpu)
         info = store.submit(config, run_key(config, cls), owner, comparison, QUOTA)
         if info.status in ACTIVE:
+            engine = engine or client()  # started only when there is work for it
             future = engine.submit(
                 run_job,
                 info.id,
