@@ -1,5 +1,5 @@
-"""Real browser: the Plain vs Residual page trains, updates live, stops at once, resumes, and two tabs
-training at the same time each get their own results."""
+"""Real browser: the Plain vs Residual page trains (on the job engine), updates live, stops, resumes,
+and two tabs training at the same time each get their own results."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def wait_text(page, pattern: str, timeout_ms: int = 180_000) -> None:
 
 
 def test_start_live_stop_resume(page, app_url):
-    open_page(page, app_url, TINY + "&pvr_epochs=3")
+    open_page(page, app_url, TINY + "&pvr_epochs=30")  # long enough to watch it train and stop it
     page.locator(".st-key-pvr_start button").click()
     wait_text(page, r"training · [1-9]\d?%")  # live progress while training
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
