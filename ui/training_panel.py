@@ -134,7 +134,7 @@ def _progress(j: jobs.JobView, watching: bool) -> None:
     st.progress(j.fraction, text=text)
     for column, run in zip(st.columns(len(j.runs)), j.runs):
         epochs = run.config.epochs
-        epoch = min(run.epoch + (run.status in jobs.ACTIVE), epochs)
+        epoch = min(run.epoch + (run.status == "running"), epochs)  # the epoch under way; a queued run is at 0
         word = "" if run.status in ("running", "finished") else f" · {run.status}"
         column.progress(min(1.0, run.step / run.total_steps), text=f"{run.config.label}: epoch {epoch}/{epochs}{word}")
     for run in j.runs:
