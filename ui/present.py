@@ -76,6 +76,10 @@ html, body, [data-testid="stApp"], [data-testid="stAppViewContainer"], [data-tes
 [data-testid="stPopoverButton"] * {{ color: {DARK_FG} !important; }}
 [data-testid="stApp"] button[kind="primary"] {{ background-color: #c0392b !important; border-color: #c0392b !important; }}
 [data-testid="stApp"] button[kind="primary"] * {{ color: #ffffff !important; }}
+/* a progress bar's empty track dark, so that 0% does not look like 100% */
+[data-testid="stProgressBarTrack"] {{ background-color: #3a3f4b !important; }}
+/* a disabled button must look disabled (Start while runs train): the colours above would hide it */
+[data-testid="stApp"] button:disabled {{ opacity: 0.4 !important; cursor: not-allowed !important; }}
 [data-testid="stApp"] code, [data-testid="stCode"] pre, [data-testid="stCode"] pre * {{ background-color: #1b1e27 !important; color: {DARK_FG} !important; }}
 [data-testid="stExpander"] details, [data-testid="stExpander"] summary {{ background-color: {DARK_BG}; border-color: {DARK_BORDER}; }}
 [data-baseweb="select"] > div, [data-baseweb="input"], [data-baseweb="base-input"], [data-baseweb="textarea"],
