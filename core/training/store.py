@@ -482,7 +482,14 @@ class RunStore:
             resumed = db.execute(
                 runs_table.update()
                 .where(runs_table.c.id == resumable, runs_table.c.status.in_(("stopped", "interrupted")))
-                .values(status="queued", cancel=0, owner=owner, attempt=runs_table.c.attempt + 1, error=None)
+                .values(
+                    status="queued",
+                    cancel=0,
+                    owner=owner,
+                    attempt=runs_table.c.attempt + 1,
+                    error=None,
+                    updated=time.time(),
+                )
             )
             if resumed.rowcount == 0:
                 raise _Raced  # another submitter resumed it first: attach to that attempt, do not bump it again

@@ -155,6 +155,8 @@ def test_a_running_row_whose_worker_is_gone_shows_interrupted(store):
     board = jobs.Board()
     assert board.view([info.id], store).runs[0].status == "interrupted"
     [again] = jobs.submit([TINY], owner="someone", store=store)
+    # resumed as fresh: a stale 'updated' would get it marked interrupted before the engine has the task
+    assert store.list(ids=[again])[0].updated > time.time() - 5
     assert again == info.id and wait([again], store).runs[0].status == "finished"
 
 
