@@ -11,7 +11,7 @@ from core.anatomy.profile import WEIGHTED
 from core.errors import UserError
 from core.models import zoo
 from core.units import human
-from ui import cached, graphs
+from ui import cached, graphs, trained
 from ui.figures import show
 from ui.page import setup, show_user_error
 
@@ -201,10 +201,44 @@ else:
     dot = cached.onnx_dot(*onnx_key, input_size, level, data)
     figures = cached.onnx_figures(*onnx_key, input_size, data)
 stem = f"{result.arch.replace(':', '_')}_{input_size[1]}x{input_size[2]}"
-graphs.show(dot, key="arch-graph", name=f"{stem}_{level}")
 # shared by every session (read-only); an uploaded file's tables are its own
 tables = cached.arch_tables(name, input_size, option_key) if upload is None else cached.tables_of(result)
+blocks = tables["blocks"].set_index("block")
+if st.session_state.get("block") not in (None, *blocks.index):  # a block of the previous net
+    st.session_state.block = None
+graphs.show(dot, key="arch-graph", name=f"{stem}_{level}", pick="block" if level != "stage" else None)
 st.download_button("⬇️ Table (CSV)", tables["csv"], f"{stem}_layers.csv", "text/csv", on_click="ignore")
+
+# --- linked view: the block clicked in the graph ----------------------------------------------------
+with st.container(border=True, key="arch-linked"):
+    picked = st.selectbox(
+        "Block (click one in the graph)",
+        list(blocks.index),
+        index=None,
+        placeholder="click a block in the graph at block or layer level, or pick one here",
+        key="block",
+        bind="query-params",
+        help="Its share of the net's cost; on a CIFAR net trained in this app, its lesion effect and gradient",
+    )
+    if picked is not None:
+        b = blocks.loc[picked]
+        cols = st.columns(4)
+        cols[0].metric(
+            "Block MACs", human(b.macs), f"{b.macs_pct:.1f}% of the net", delta_color="off", delta_arrow="off"
+        )
+        cols[1].metric(
+            "Block parameters", human(b.params), f"{b.params_pct:.1f}% of the net", delta_color="off", delta_arrow="off"
+        )
+        cols[2].metric("Weighted layers", int(b.weighted), help=f"{b.layers} rows of the layer table in all")
+        cols[3].metric("Output", b.output, help=f"{b.stage} ({result.stage_resolution.get(b.stage, 'head')})")
+        if st.session_state.get("block_toasted") != picked:  # seen where the click was: the box may be out of view
+            st.session_state.block_toasted = picked
+            st.toast(
+                f"**{picked}**: {human(b.macs)} MACs ({b.macs_pct:.1f}% of the net), {human(b.params)} params "
+                f"({b.params_pct:.1f}%) — more below the graph",
+                icon="🔎",
+            )
+        trained.linked_block(name, options, picked)
 
 # --- costs ----------------------------------------------------------------------------------------
 per_stage, per_layer, charts = st.tabs(["Per stage", "Per layer", "Charts per layer"])

@@ -7,9 +7,7 @@ from core.experiments import paths, unravel
 from core.figures import paths as paths_figures
 from core.models.cifar import blocks_per_stage
 from core.training.config import RECIPES, RunConfig
-from core.training.data import load_dataset
-from core.training.store import RunStore
-from ui import graphs, training_panel
+from ui import cached, graphs, training_panel
 from ui.figures import show
 from ui.page import open_store, report_damaged, setup, show_user_error
 
@@ -72,15 +70,9 @@ def training_rows():
     return runs
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
 def run_analysis(run_id: int, analysis: str, ks: tuple[int, ...] | None, samples: int, seed: int) -> dict:
-    """Load a stored run and its test set, run one analysis (cached per run and settings)."""
-    run = RunStore().load(run_id)
-    if run.model is None:
-        raise UserError(f"run {run_id} was stored without weights; train it again")
-    c = run.config
-    data = load_dataset(c.dataset, seed=c.seed, train_limit=c.train_limit)
-    return paths.analyse(run.model, data.test_x, data.test_y, analysis, list(ks) if ks else None, samples, seed)
+    """One analysis of a stored run on its test set (cached per run and settings, shared by sessions)."""
+    return cached.run_analysis(run_id, by_id[run_id].created, analysis, ks, samples, seed)
 
 
 with st.expander("Train nets for this page", expanded=not training_rows()):
@@ -181,6 +173,7 @@ def k_slider(label: str, most: int, default: int, key: str) -> int:
 
 ANALYSES = {
     "single": "Delete one block",
+    "pick": "Delete blocks you click",
     "random": "Delete k blocks",
     "reorder": "Reorder blocks",
     "gradient": "Which paths carry the gradient",
@@ -191,7 +184,60 @@ analysis = st.radio(
 )
 
 try:
-    if analysis == "gradient":
+    if analysis == "pick":
+        run_id = st.selectbox(
+            "Net to lesion", selected, format_func=lambda i: labels[i], key="pick_run", help="One of the runs above"
+        )
+        deleted_key = f"paths_deleted_{run_id}"
+        chosen = st.session_state.setdefault(deleted_key, [])
+        with st.spinner(f"Deleting each block of {labels[run_id]} in turn…"):
+            effects = cached.block_effects(run_id, by_id[run_id].created)
+        allowed = set(effects["rows"].block[effects["rows"].deletable])
+
+        def toggle(data) -> None:
+            block = data[0]
+            if block in allowed:
+                blocks = st.session_state[deleted_key]
+                st.session_state[deleted_key] = (
+                    [b for b in blocks if b != block] if block in blocks else blocks + [block]
+                )
+
+        intact = effects["intact_error"]
+        error = cached.error_without(run_id, by_id[run_id].created, tuple(sorted(chosen))) if chosen else intact
+        alone = effects["rows"].set_index("block").error
+        cols = st.columns([1, 1, 1, 1.2])
+        cols[0].metric("Intact net", f"{intact:.1%}", help="Test error with every block in place")
+        cols[1].metric(
+            f"{len(chosen)} block{'s' * (len(chosen) != 1)} deleted",
+            f"{error:.1%}",
+            f"{100 * (error - intact):+.1f} points",
+            delta_color="inverse",
+        )
+        if len(chosen) > 1:  # the ensemble reading: do the deletions' effects just add up?
+            added = intact + sum(alone[b] - intact for b in chosen)
+            cols[2].metric(
+                "If their effects added up",
+                f"{min(added, 1.0):.1%}",
+                help="Intact error plus the sum of each chosen block's effect when deleted alone",
+            )
+        cols[3].button(
+            "↺ Restore all blocks",
+            key="pick_restore",
+            disabled=not chosen,
+            on_click=lambda: st.session_state.update({deleted_key: []}),
+        )
+        st.caption(
+            "Click a bar to delete that block (orange) or restore it; the error above is measured at once on "
+            "the run's test set. Bar height: the error with that block deleted alone; dotted line: the intact net. "
+            + ("Deleted: " + ", ".join(chosen) if chosen else "Nothing deleted yet.")
+        )
+        show(
+            paths_figures.block_strip(effects, "error", set(chosen), f"{labels[run_id]}: click blocks to delete them"),
+            key=f"paths_pick_{run_id}_{len(chosen)}_{hash(tuple(chosen))}",  # a fresh chart: the next click selects anew
+            name=f"delete_blocks_run{run_id}",
+            on_click=toggle,
+        )
+    elif analysis == "gradient":
         if not residual:
             st.info("The gradient measurement needs a residual net; a plain net has a single path.")
         for run_id in residual:

@@ -4,22 +4,28 @@ identically (the analysis, its tables, the DOT text, the styled figures) is comp
 
 Every cache is bounded in entries and in bytes (core.memo; `python bench/bench_memory.py` measures a
 server against the ceiling): profiles 64 / 96 MiB, tables 64 / 96 MiB, DOT 128 / 16 MiB, SVG 16 / 32 MiB,
-figures 32 / 96 MiB; core's traced structures 64 / 384 MiB (core.anatomy.profile).
+figures 32 / 96 MiB; core's traced structures 64 / 384 MiB (core.anatomy.profile); trained nets 4
+(a few MiB each: CIFAR nets at width 16) and their analyses 64 + 32 + 256 entries of small tables.
 Values are shared between sessions, not copied: pages treat them as read-only.
 """
 
 from __future__ import annotations
 
 import pickle
+import threading
 
 import pandas as pd
 import streamlit as st
 
 from core.anatomy import compare, graph
 from core.anatomy.profile import Profile, profile
+from core.errors import UserError
+from core.experiments import paths
 from core.figures import architecture as charts
 from core.memo import MiB, bounded
 from core.models import zoo
+from core.training.data import load_dataset
+from core.training.store import RunStore
 
 Options = tuple  # sorted (key, value) pairs: hashable for the cache
 
@@ -56,7 +62,12 @@ def arch_tables(arch: str, input_size: tuple | None, options: Options) -> dict:
 
 
 def tables_of(p: Profile) -> dict:
-    return {"stages": compare.stage_summary(p), "layers": compare.layer_table(p), "csv": p.table().to_csv(index=False)}
+    return {
+        "stages": compare.stage_summary(p),
+        "layers": compare.layer_table(p),
+        "blocks": compare.block_table(p),
+        "csv": p.table().to_csv(index=False),
+    }
 
 
 @bounded(max_entries=128, max_bytes=16 * MiB, weigh=len)
@@ -111,3 +122,38 @@ def onnx_dot(digest: str, name: str, input_size: tuple | None, level: str, _data
 def onnx_figures(digest: str, name: str, input_size: tuple | None, _data: bytes) -> dict:
     p = onnx_profile(digest, name, input_size, _data)
     return {"stage": charts.stage_figure(p), "layer": charts.layer_figure(p), "cumulative": charts.cumulative_figure(p)}
+
+
+# --- trained runs: the Ensemble page's analyses and the Architecture page's linked view ------------
+# Keyed by (run id, created): SQLite hands a deleted newest run's id to the next run.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _trained(run_id: int, created: float) -> tuple:
+    """A stored net, its test set, and a lock: every analysis hooks the one shared net, so one at a time."""
+    run = RunStore().load(run_id)
+    if run.model is None:
+        raise UserError(f"run {run_id} was stored without weights; train it again")
+    c = run.config
+    data = load_dataset(c.dataset, seed=c.seed, train_limit=c.train_limit)
+    return run.model.eval(), data.test_x, data.test_y, threading.Lock()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_analysis(run_id: int, created: float, analysis: str, ks: tuple | None, samples: int, seed: int) -> dict:
+    model, x, y, lock = _trained(run_id, created)
+    with lock:
+        return paths.analyse(model, x, y, analysis, list(ks) if ks else None, samples, seed)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def block_effects(run_id: int, created: float) -> dict:
+    """Each block's lesion error and gradient norm (paths.block_effects)."""
+    model, x, y, lock = _trained(run_id, created)
+    with lock:
+        return paths.block_effects(model, x, y)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def error_without(run_id: int, created: float, names: tuple[str, ...]) -> float:
+    model, x, y, lock = _trained(run_id, created)
+    with lock:
+        return paths.error_without(model, x, y, names)

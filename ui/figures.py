@@ -59,19 +59,30 @@ def _export(fig: go.Figure, fmt: str) -> bytes:
     return fig.to_image(format=fmt, width=1600, height=900, scale=1 if fmt == "svg" else 2)
 
 
-def show(fig: go.Figure, key: str, name: str | None = None, shared: bool = False) -> None:
-    """`shared`: `fig` is a cached object every session sees (never changed): its styled copy is cached too."""
+def _clicked(key: str, on_click) -> None:
+    points = st.session_state[key].selection.points
+    if points and points[0].get("customdata") is not None:
+        on_click(points[0]["customdata"])
+
+
+def show(fig: go.Figure, key: str, name: str | None = None, shared: bool = False, on_click=None) -> None:
+    """`shared`: `fig` is a cached object every session sees (never changed): its styled copy is cached too.
+    `on_click`: called with the clicked point's customdata (a linked view picks what was clicked)."""
     if shared:
         fig = _styled_shared(id(fig), _Same(fig), present.dark(), present.presenting())[1]
     else:
         fig = styled(fig)
     filename = re.sub(r"[^A-Za-z0-9_-]+", "_", name or key).strip("_") or "figure"
     # theme=None: keep the template and projector fonts set above (Streamlit's theme would replace them)
+    clicks = {}
+    if on_click is not None:
+        clicks = dict(on_select=lambda: _clicked(key, on_click), selection_mode="points")
     st.plotly_chart(
         fig,
         key=key,
         theme=None,
         config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 3}},
+        **clicks,
     )
     if present.presenting():
         return

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.anatomy.profile import Profile, profile
+from core.anatomy.graph import block_rows
+from core.anatomy.profile import WEIGHTED, Profile, profile
 from core.models import zoo
 from core.units import human
 
@@ -172,6 +173,27 @@ def stage_summary(p: Profile) -> pd.DataFrame:
         "params_pct": 100.0,
     }
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
+def block_table(p: Profile) -> pd.DataFrame:
+    """One row per block as the graph draws it (what a click on the graph picks): stage, weighted and
+    all layers, output shape, MACs and params with their shares of the net."""
+    rows = [
+        {
+            "block": name,
+            "stage": layers[0].stage,
+            "weighted": sum(r.type.startswith(WEIGHTED) for r in layers),
+            "layers": len(layers),
+            "output": "×".join(map(str, layers[-1].output_shape)),
+            "macs": sum(r.macs for r in layers),
+            "params": sum(r.params for r in layers),
+        }
+        for name, layers in block_rows(p).items()
+    ]
+    table = pd.DataFrame(rows)
+    table["macs_pct"] = 100 * table.macs / max(p.total_macs, 1)
+    table["params_pct"] = 100 * table.params / max(p.total_params, 1)
+    return table
 
 
 def layer_table(p: Profile) -> pd.DataFrame:

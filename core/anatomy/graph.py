@@ -46,6 +46,7 @@ COLOURS = {
     "repeat": ("#f4f4f4", "#777777"),
 }
 SKIP_COLOUR = "#222222"
+BLOCK_CLASS = "block="  # + the block's name, on every node of the block and layer levels
 EDGE_COLOUR = "#666666"
 
 
@@ -195,6 +196,12 @@ class _Block:
     @property
     def params(self) -> int:
         return sum(r.params for r in self.rows)
+
+
+def block_rows(result: Profile) -> dict[str, list[Layer]]:
+    """The rows of each block as the graph draws it (block name -> rows, in order); a node of the
+    block and layer levels carries its block's name as the SVG class `BLOCK_CLASS + name`."""
+    return {b.name: b.rows for b in _blocks(_Table(result, list(result.layers)))}
 
 
 def _blocks(table: _Table) -> list[_Block]:
@@ -643,6 +650,8 @@ def _render(d: _Drawing, title: str, fontsize: int, rankdir: str, name: str) -> 
         if a.get("dashed"):
             style += ",dashed"
         extra = ', width=0.35, fixedsize=false, margin="0.02"' if a["shape"] == "circle" else ""
+        if a.get("block"):  # kept in the SVG: a page finds the block a clicked node belongs to
+            extra += f", class={_quote(BLOCK_CLASS + a['block'])}"
         return (
             f'  {ids[key]} [label={label}, shape={a["shape"]}, style="{style}", fillcolor="{fill}", '
             f'color="{border}", tooltip={_quote(a["tooltip"] or key)}{extra}];'
@@ -702,6 +711,12 @@ def to_dot(
         _draw_stage(table, drawing, fontsize)
     else:
         _draw_blocks(table, drawing, level, collapse, fontsize)
+        names = {b.name for b in _blocks(table)}
+        for key, attrs in drawing.nodes.items():  # a node drawn for a block, its tail, a branch or a row
+            owner = key.split("#")[0]
+            block = owner if owner in names else table.block_of.get(key)
+            if block:
+                attrs["block"] = block
     c, h, w = result.input_size
     heading = (
         f"{result.arch} · {c}×{h}×{w} · {human(result.total_macs)} MACs · "

@@ -266,6 +266,38 @@ def gradient_by_length(model: CifarNet, x, y, batch: int = 128, seed: int = 0) -
     return table
 
 
+def block_gradient_norms(model: CifarNet, x, y, batch: int = 256) -> dict[str, float]:
+    """Block name -> L2 norm of the gradient of the mean test loss with respect to the block's weights,
+    on the first `batch` test images, BN statistics fixed: how hard one more SGD step would pull on
+    each block of the trained net."""
+    model.eval()
+    with torch.enable_grad():
+        F.cross_entropy(model(x[:batch]), y[:batch]).backward()
+    norms = {
+        name: math.sqrt(sum(float(p.grad.square().sum()) for p in block.parameters() if p.grad is not None))
+        for name, block in model.blocks()
+    }
+    model.zero_grad(set_to_none=True)
+    return norms
+
+
+def block_effects(model: CifarNet, x, y) -> dict:
+    """Per block of a trained net, what a linked view shows on selecting it: the test error when it
+    alone is deleted and its weight-gradient norm. {"intact_error", "rows": DataFrame with block,
+    stage, index, downsampling, deletable, error, grad_norm}."""
+    with single_threaded():
+        rows = lesion_single(model, x, y)
+        norms = block_gradient_norms(model, x, y)
+        rows["grad_norm"] = rows["block"].map(norms)
+        return {"intact_error": test_error(model, x, y), "residual": model.residual, "rows": rows}
+
+
+def error_without(model: CifarNet, x, y, names: list[str] | tuple[str, ...]) -> float:
+    """Test error with the named blocks deleted together (the others intact)."""
+    with single_threaded(), deleted(model, names):
+        return test_error(model, x, y)
+
+
 # --- one entry point for the page and the command line --------------------------------------------
 
 ANALYSES = ("single", "random", "reorder", "gradient")

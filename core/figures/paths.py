@@ -288,3 +288,45 @@ def sweep_summary(results: dict[str, dict], what: str = "deleted blocks") -> str
             text += f" — a smooth rise (no step between neighbouring k is more than twice the average, {average:.1f} points)."
         parts.append(text)
     return " ".join(parts)
+
+
+PICKED_COLOR = "#e8590c"  # the linked views' picked block (ui.graphs outlines it in the graph alike)
+STRIP_VALUES = {
+    "error": ("error if deleted alone (%)", 100.0),
+    "grad_norm": ("gradient norm ‖∂L/∂W‖", 1.0),
+}
+
+
+def block_strip(effects: dict, value: str, picked: set[str] | frozenset = frozenset(), title: str | None = None):
+    """One bar per block of a trained net (core.experiments.paths.block_effects): its lesion error or
+    its gradient norm; the picked blocks orange, the rest blue (downsampling hatched), blocks that
+    cannot be deleted marked. Each bar's customdata[0] is its block name (a click picks it)."""
+    y_title, scale = STRIP_VALUES[value]
+    rows = effects["rows"]
+    shown = rows if value != "error" else rows[rows["deletable"]]
+    fig = go.Figure()
+    fig.add_bar(
+        x=(shown["index"] + 1).tolist(),
+        y=(shown[value] * scale).tolist(),
+        marker_color=[PICKED_COLOR if b in picked else SERIES[0] for b in shown["block"]],
+        marker_pattern_shape=["/" if d else "" for d in shown["downsampling"]],
+        customdata=list(zip(shown["block"], shown["downsampling"].map({True: " (downsampling)", False: ""}))),
+        hovertemplate="%{customdata[0]}%{customdata[1]}: %{y:.3g}<extra></extra>",
+        showlegend=False,
+    )
+    fixed = rows[~rows["deletable"]] if value == "error" else rows.iloc[0:0]
+    if len(fixed):  # plain downsampling layers: nothing else has their output shape
+        fig.add_scatter(
+            x=(fixed["index"] + 1).tolist(),
+            y=[0] * len(fixed),
+            mode="markers",
+            marker=dict(symbol="x", size=14, color=CHANCE_COLOR),
+            customdata=list(zip(fixed["block"], [" (downsampling layer: cannot be deleted)"] * len(fixed))),
+            hovertemplate="%{customdata[0]}%{customdata[1]}<extra></extra>",
+            showlegend=False,
+        )
+    if value == "error":
+        fig.add_hline(y=effects["intact_error"] * 100, line_dash="dot")  # the intact net (captions say so)
+    return layout(
+        fig, title, height=320, x_title="block (input → output)", y_title=y_title, margin=dict(l=80, r=20, t=50, b=60)
+    )

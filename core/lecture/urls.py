@@ -47,10 +47,11 @@ ARCHITECTURE = Page(
     "Architecture",
     "🏛️",
     "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters.",
-    ("arch", "h", "w", "level"),
+    ("arch", "h", "w", "level", "block"),
     later_keys=("width", "preact", "shortcut"),  # CIFAR nets only
     names={
         "arch": "Architecture",
+        "block": "Block (linked view)",
         "h": "Height (px)",
         "w": "Width (px)",
         "level": "Graph level",

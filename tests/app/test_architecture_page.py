@@ -129,3 +129,44 @@ def test_weighted_layers_only_filter(at):
     at.toggle(key="layer_weighted").set_value(True).run()
     weighted = at.dataframe[1].value
     assert set(weighted.type) == {"Conv2d", "Linear"} and len(weighted) == 21 < everything
+
+
+@pytest.fixture(scope="module")
+def trained_home(tmp_path_factory):
+    """A run store holding a ResNet-20 trained one epoch on the digits (seconds)."""
+    from core.training.config import RunConfig
+    from core.training.engine import train
+    from core.training.store import RunStore
+
+    home = tmp_path_factory.mktemp("home")
+    config = RunConfig(net="resnet", depth=20, epochs=1)
+    model, history = train(config)
+    RunStore(home / "runs.sqlite").save(config, history, model)
+    return home
+
+
+def test_a_picked_block_shows_its_cost_share_and_on_a_trained_net_its_lesion(trained_home, monkeypatch):
+    monkeypatch.setenv("CONVATLAS_HOME", str(trained_home))
+    app = open_page("pages/1_Architecture.py", arch="cifar-resnet-20", block="stage2.0")
+    shown = metrics(app)
+    blocks = app.session_state["block"], shown["Block MACs"], shown["Block parameters"]
+    result = profile("cifar-resnet-20")
+    rows = [r for r in result.layers if r.block == "stage2.0"]
+    assert blocks == ("stage2.0", human(sum(r.macs for r in rows)), human(sum(r.params for r in rows)))
+    assert any(t.value.startswith("**stage2.0**") for t in app.toast)  # seen wherever the click was
+    assert shown["Trained run"] == "#1" and shown["Test error with it deleted"].endswith("%")
+    assert "points vs intact" in next(m.delta for m in app.metric if m.label == "Test error with it deleted")
+    strip = json.loads(app.get("plotly_chart")[0].proto.spec)  # the strip: one bar per block, the picked one orange
+    bars = strip["data"][0]
+    assert len(bars["x"]) == 9 and bars["marker"]["color"][3] == "#e8590c"
+    assert [c[0] for c in bars["customdata"]][3] == "stage2.0"
+
+    app.selectbox(key="arch").set_value("cifar-resnet-32").run()  # another net with that block: kept
+    assert app.session_state["block"] == "stage2.0" and "Trained run" not in metrics(app)
+    assert any("No trained cifar-resnet-32" in c.value for c in app.caption)
+    app.selectbox(key="arch").set_value("resnet50").run()  # a net without it: nothing picked
+    assert app.session_state["block"] is None and "Block MACs" not in metrics(app)
+    app.selectbox(key="block").set_value("layer3.2").run()
+    rows = [r for r in profile("resnet50").layers if r.block == "layer3.2"]
+    assert metrics(app)["Block parameters"] == human(sum(r.params for r in rows))
+    assert any("on the CIFAR nets" in c.value for c in app.caption)

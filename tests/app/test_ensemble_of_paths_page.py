@@ -149,3 +149,33 @@ def test_train_trains_only_what_is_not_stored_and_shows_the_new_runs(trained_hom
     assert len(at.multiselect(key="paths_runs").options) == len(before) + 1
     at.run()
     assert at.button(key="paths_start").disabled  # everything stored: nothing to train
+
+
+def test_deleting_the_blocks_you_pick_measures_the_error_at_once(trained_home, monkeypatch):
+    """The linked view: each pick (a click on the strip in the browser) toggles a block; the error with
+    the picked set deleted is measured on the spot and equals deleting those blocks by hand."""
+    from core.experiments import paths
+    from core.training.data import load_dataset
+    from core.training.store import RunStore
+
+    at = open_page(trained_home, monkeypatch)
+    at.radio(key="paths_analysis").set_value("pick").run()
+    run_id = at.selectbox(key="pick_run").value
+    shown = {m.label: m for m in at.metric}
+    assert shown["0 blocks deleted"].value == shown["Intact net"].value
+    strip = figure(at, "#")
+    assert [c[0] for c in strip["data"][0]["customdata"]] == ["stage1.0", "stage2.0", "stage3.0"]
+
+    at.session_state[f"paths_deleted_{run_id}"] = ["stage1.0", "stage3.0"]  # two clicks
+    at.run()
+    assert not at.exception
+    run = RunStore().load(run_id)
+    data = load_dataset(run.config.dataset, seed=run.config.seed)
+    expected = paths.error_without(run.model, data.test_x, data.test_y, ["stage1.0", "stage3.0"])
+    shown = {m.label: m for m in at.metric}
+    assert shown["2 blocks deleted"].value == f"{expected:.1%}"
+    assert "If their effects added up" in shown
+    colours = figure(at, "#")["data"][0]["marker"]["color"]
+    assert colours[0] == colours[2] == "#e8590c" != colours[1]
+    at.button(key="pick_restore").click().run()
+    assert "0 blocks deleted" in {m.label for m in at.metric}

@@ -144,3 +144,24 @@ def test_cli_graph_contract(capsys):
         assert main(args) == 2  # in-process: same code path, no interpreter start-up per case
         err = capsys.readouterr().err
         assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_every_node_of_a_block_carries_its_name_for_the_linked_views():
+    """A click on any node of a block (its conv box, its '+', an Inception branch) must name that block;
+    the block table behind the linked view adds up to the net."""
+    from core.anatomy.compare import block_table
+    from core.anatomy.graph import BLOCK_CLASS, block_rows
+
+    for arch in ("cifar-resnet-20", "inception_v3", "mobilenet_v2"):
+        result = profile(arch)
+        names = set(block_rows(result))
+        for level in ("block", "layer"):
+            dot = to_dot(result, level)
+            nodes = [line for line in dot.splitlines() if re.match(r"\s*n\d+ \[label=", line)]
+            tagged = re.findall(r'class="' + re.escape(BLOCK_CLASS) + r'([^"]+)"', dot)
+            assert set(tagged) <= names and len(tagged) == len(nodes) - 1, (arch, level)  # all but the input
+        assert 'class="block=' not in to_dot(result, "stage")  # a stage node spans many blocks
+        table = block_table(result)
+        assert table.macs.sum() == result.total_macs and table.params.sum() == result.total_params
+    svg = to_svg(to_dot(profile("cifar-resnet-20"), "block")) if shutil.which("dot") else ""
+    assert not svg or 'class="node block=stage2.0"' in svg  # kept by Graphviz for the browser

@@ -169,3 +169,33 @@ def test_analyse_runs_single_threaded_and_restores(batch):
     assert result["summary"]["k"].tolist() == [0, 1] and result["blocks"] == 3
     with pytest.raises(UserError, match="analysis must be one of"):
         paths.analyse(small_net("cifar-resnet-8"), x, y, "everything")
+
+
+def test_block_effects_match_deleting_each_block_and_a_manual_gradient(batch):
+    """The linked views' numbers: each block's lesion error equals deleting it by hand, and its
+    gradient norm equals the norm of the gradient torch computes for that block's weights."""
+    x, y = batch
+    model = small_net("cifar-resnet-14")
+    effects = paths.block_effects(model, x, y)
+    rows = effects["rows"].set_index("block")
+    assert effects["intact_error"] == paths.test_error(model, x, y)
+    for name in ("stage1.0", "stage2.0", "stage3.1"):
+        assert rows.loc[name, "error"] == paths.error_without(model, x, y, [name])
+    model.zero_grad()
+    torch.nn.functional.cross_entropy(model.eval()(x), y).backward()
+    block = dict(model.blocks())["stage2.1"]
+    manual = torch.cat([p.grad.flatten() for p in block.parameters()]).norm().item()
+    assert rows.loc["stage2.1", "grad_norm"] == pytest.approx(manual, rel=1e-5)
+    assert (rows["grad_norm"] > 0).all()
+
+
+def test_deleting_a_chosen_set_changes_the_error_and_leaves_the_net_intact(batch):
+    x, y = batch
+    model = small_net("cifar-resnet-14")
+    intact = paths.test_error(model, x, y)
+    chosen = paths.error_without(model, x, y, ["stage1.0", "stage2.1", "stage3.0"])
+    with paths.deleted(model, ["stage1.0", "stage2.1", "stage3.0"]):
+        assert paths.test_error(model, x, y) == chosen
+    assert paths.test_error(model, x, y) == intact  # the hooks are gone
+    with pytest.raises(UserError, match="cannot be deleted"):
+        paths.error_without(small_net("cifar-plain-14"), x, y, ["stage2.0"])  # a plain downsampling layer
