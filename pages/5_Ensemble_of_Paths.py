@@ -210,7 +210,7 @@ try:
         cols[1].metric(
             f"{len(chosen)} block{'s' * (len(chosen) != 1)} deleted",
             f"{error:.1%}",
-            f"{100 * (error - intact):+.1f} points",
+            f"{100 * (error - intact):+.1f} points" if chosen else None,
             delta_color="inverse",
         )
         if len(chosen) > 1:  # the ensemble reading: do the deletions' effects just add up?

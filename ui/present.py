@@ -88,9 +88,11 @@ html, body, [data-testid="stApp"], [data-testid="stAppViewContainer"], [data-tes
 [data-testid="stPopoverBody"] {{
   background-color: {DARK_SURFACE} !important; color: {DARK_FG} !important; border-color: {DARK_BORDER}; }}
 [data-testid="stTextInputRootElement"], [data-testid="stTextInputRootElement"] div,
-:is([data-testid="stSelectbox"], [data-testid="stMultiSelect"]) div:not([data-baseweb="tag"], [data-baseweb="tag"] *),
+:is([data-testid="stSelectbox"], [data-testid="stMultiSelect"])
+  div:not([data-baseweb="tag"], [data-baseweb="tag"] *, [data-testid="stWidgetLabel"], [data-testid="stWidgetLabel"] *),
 [data-testid="stElementToolbar"] div, [data-testid="stCode"] div {{ background-color: {DARK_SURFACE} !important; }}
 [data-testid="stApp"] input::placeholder {{ color: #b0b3bb !important; }}
+:is([data-testid="stSelectbox"], [data-testid="stMultiSelect"]) [data-baseweb="select"] svg {{ color: #c8cbd3; fill: #c8cbd3; }}
 [data-testid="stVerticalBlockBorderWrapper"], [data-testid="stTabs"] [role="tablist"] {{ border-color: {DARK_BORDER}; }}
 [data-testid="stTable"] :is(table, td, th) {{ background-color: {DARK_BG}; border-color: {DARK_BORDER}; }}
 [data-testid="stSliderTickBarMin"], [data-testid="stSliderTickBarMax"] {{ color: #c8cbd3 !important; }}

@@ -292,8 +292,8 @@ def sweep_summary(results: dict[str, dict], what: str = "deleted blocks") -> str
 
 PICKED_COLOR = "#e8590c"  # the linked views' picked block (ui.graphs outlines it in the graph alike)
 STRIP_VALUES = {
-    "error": ("error if deleted alone (%)", 100.0),
-    "grad_norm": ("gradient norm ‖∂L/∂W‖", 1.0),
+    "error": ("test error (%)", 100.0),
+    "grad_norm": ("‖∂L/∂W‖", 1.0),
 }
 
 
@@ -305,12 +305,22 @@ def block_strip(effects: dict, value: str, picked: set[str] | frozenset = frozen
     rows = effects["rows"]
     shown = rows if value != "error" else rows[rows["deletable"]]
     fig = go.Figure()
+    names = list(zip(shown["block"], shown["downsampling"].map({True: " (downsampling)", False: ""})))
+    top = float((shown[value] * scale).max()) if len(shown) else 1.0
+    fig.add_bar(  # a transparent full-height bar behind each block: a block that barely matters is clickable too
+        x=(shown["index"] + 1).tolist(),
+        y=[top] * len(shown),
+        marker_color="rgba(0, 0, 0, 0)",
+        customdata=names,
+        hovertemplate="%{customdata[0]}%{customdata[1]}<extra></extra>",
+        showlegend=False,
+    )
     fig.add_bar(
         x=(shown["index"] + 1).tolist(),
         y=(shown[value] * scale).tolist(),
         marker_color=[PICKED_COLOR if b in picked else SERIES[0] for b in shown["block"]],
         marker_pattern_shape=["/" if d else "" for d in shown["downsampling"]],
-        customdata=list(zip(shown["block"], shown["downsampling"].map({True: " (downsampling)", False: ""}))),
+        customdata=names,
         hovertemplate="%{customdata[0]}%{customdata[1]}: %{y:.3g}<extra></extra>",
         showlegend=False,
     )
@@ -327,6 +337,7 @@ def block_strip(effects: dict, value: str, picked: set[str] | frozenset = frozen
         )
     if value == "error":
         fig.add_hline(y=effects["intact_error"] * 100, line_dash="dot")  # the intact net (captions say so)
+    fig.update_layout(barmode="overlay")
     return layout(
         fig, title, height=320, x_title="block (input → output)", y_title=y_title, margin=dict(l=80, r=20, t=50, b=60)
     )

@@ -157,7 +157,7 @@ def test_a_picked_block_shows_its_cost_share_and_on_a_trained_net_its_lesion(tra
     assert shown["Trained run"] == "#1" and shown["Test error with it deleted"].endswith("%")
     assert "points vs intact" in next(m.delta for m in app.metric if m.label == "Test error with it deleted")
     strip = json.loads(app.get("plotly_chart")[0].proto.spec)  # the strip: one bar per block, the picked one orange
-    bars = strip["data"][0]
+    bars = strip["data"][1]  # behind it, a transparent full-height bar per block (to click a short one)
     assert len(bars["x"]) == 9 and bars["marker"]["color"][3] == "#e8590c"
     assert [c[0] for c in bars["customdata"]][3] == "stage2.0"
 

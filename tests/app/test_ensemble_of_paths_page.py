@@ -164,7 +164,7 @@ def test_deleting_the_blocks_you_pick_measures_the_error_at_once(trained_home, m
     shown = {m.label: m for m in at.metric}
     assert shown["0 blocks deleted"].value == shown["Intact net"].value
     strip = figure(at, "#")
-    assert [c[0] for c in strip["data"][0]["customdata"]] == ["stage1.0", "stage2.0", "stage3.0"]
+    assert [c[0] for c in strip["data"][1]["customdata"]] == ["stage1.0", "stage2.0", "stage3.0"]
 
     at.session_state[f"paths_deleted_{run_id}"] = ["stage1.0", "stage3.0"]  # two clicks
     at.run()
@@ -175,7 +175,7 @@ def test_deleting_the_blocks_you_pick_measures_the_error_at_once(trained_home, m
     shown = {m.label: m for m in at.metric}
     assert shown["2 blocks deleted"].value == f"{expected:.1%}"
     assert "If their effects added up" in shown
-    colours = figure(at, "#")["data"][0]["marker"]["color"]
+    colours = figure(at, "#")["data"][1]["marker"]["color"]
     assert colours[0] == colours[2] == "#e8590c" != colours[1]
     at.button(key="pick_restore").click().run()
     assert "0 blocks deleted" in {m.label for m in at.metric}

@@ -81,6 +81,20 @@ def assert_readable(page, where: str = "") -> None:
     )
 
 
+# A widget's label sits on the page, not on a box: the dark theme's input surfaces must stop at the control
+# (a selectbox's label once showed a grey box behind it, its help icon and the empty space beside them).
+LABEL_BOXES_JS = """
+() => Array.from(document.querySelectorAll('[data-testid="stWidgetLabel"], [data-testid="stWidgetLabel"] *'))
+  .filter((e) => { const bg = getComputedStyle(e).backgroundColor; return bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent'; })
+  .map((e) => (e.textContent || e.tagName).trim().slice(0, 40))
+"""
+
+
+def assert_labels_bare(page) -> None:
+    boxed = page.evaluate(LABEL_BOXES_JS)
+    assert not boxed, f"widget labels drawn on a box: {boxed[:6]}"
+
+
 def assert_way_out_visible(page) -> None:
     """Presentation view: the 'Exit presentation' control is on screen, inside the viewport."""
     exit_link = page.locator("[data-testid='stApp'] a.convatlas-exit")

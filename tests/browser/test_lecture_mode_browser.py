@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import assert_no_exception, screenshot, wait_idle
-from lecture_checks import assert_readable, assert_way_out_visible
+from lecture_checks import assert_labels_bare, assert_readable, assert_way_out_visible
 
 PAGES = [
     "",
@@ -34,6 +34,7 @@ def test_every_text_readable_and_a_way_out(app_url, page, path, theme):
     _open(page, app_url, path, theme=theme, present="true")
     assert_way_out_visible(page)
     assert_readable(page, f"{path or 'home'} presenting, {theme}")
+    assert_labels_bare(page)
     screenshot(page, f"lecture-{(path.split('?')[0] or 'home').lower()}-{theme}-present")
     _open(page, app_url, path, theme=theme)
     assert page.locator("a.convatlas-exit").count() == 0
