@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
+import pandas as pd
 import streamlit as st
 
 from core.errors import UserError
 from core.experiments import transfer
 from core.figures import transfer as transfer_figures
+from core.units import format_duration
 from ui.figures import show
 from ui.page import setup, show_user_error
 
@@ -59,27 +63,45 @@ STRATEGY_OF_FROZEN = {3: "frozen", 2: "last1", 1: "last2", 0: "all"}
 
 settings = (task_name, depth, seeds, steps)
 results = st.session_state.setdefault("tl_results", {})
+stopped = st.session_state.setdefault("tl_stopped", {})  # settings -> the runs a stopped sweep finished
+RUNS = len(transfer.STRATEGIES) * (len(transfer.SHOTS) + 1) * seeds
 
 
 def run_sweep() -> transfer.TransferResult:
     task = transfer.make_task(task_name)
     config = transfer.source_config(task, depth=depth)
-    with st.status("Training the source net (or reusing the stored one), then every strategy…") as status:
-        bar = st.progress(0.0)
+    rows = stopped.setdefault(settings, [])  # filled as runs finish: a Stop keeps them
+    with st.status(
+        "Training the source net (or reusing the stored one), then every strategy…", expanded=True
+    ) as status:
+        bar = st.progress(len(rows) / RUNS, text=f"{len(rows)} of {RUNS} runs done" if rows else "source net…")
+        # A click here ends this script run at the next finished run (Streamlit reruns on any click)
+        st.button("■ Stop", key="tl_stop", help="Keeps the runs finished so far; ▶ Continue trains the rest")
+        started = time.monotonic()
+        first = len(rows)
+
+        def progress(fraction: float, text: str) -> None:
+            rate = (time.monotonic() - started) / max(len(rows) - first, 1)
+            eta = format_duration(rate * (RUNS - len(rows)))
+            bar.progress(fraction, text=f"{len(rows)} of {RUNS} runs · {text} · about {eta} left")
+
         result = transfer.sweep(
             task,
             config,
             shots=transfer.SHOTS + (transfer.ALL,),
             seeds=tuple(range(1, seeds + 1)),
             recipe=transfer.Recipe(steps=steps),
-            progress=lambda f, text: bar.progress(f, text=text),
+            progress=progress,
+            rows=rows,
         )
         status.update(label="Done: source net, cached features and every strategy", state="complete")
+    del stopped[settings]
     return result
 
 
+partial = stopped.get(settings, [])
 start = st.button(
-    "▶ Run the comparison",
+    "▶ Continue the comparison" if partial else "▶ Run the comparison",
     key="tl_run",
     type="primary",
     disabled=settings in results,
@@ -90,6 +112,16 @@ try:
         results[settings] = run_sweep()
 except UserError as exc:
     show_user_error(exc)
+    st.stop()
+partial = stopped.get(settings, [])
+if partial and settings not in results:
+    st.warning(
+        f"Stopped after {len(partial)} of {RUNS} runs. They are kept: **▶ Continue the comparison** trains "
+        "only the rest (the source net and its cached features are reused).",
+        icon="⏸️",
+    )
+    with st.expander(f"The {len(partial)} runs finished so far"):
+        st.dataframe(pd.DataFrame(partial), hide_index=True, width="stretch")
     st.stop()
 
 task = transfer.TASKS[task_name]

@@ -423,8 +423,11 @@ def sweep(
     strategies: tuple[str, ...] = tuple(STRATEGIES),
     recipe: Recipe = RECIPE,
     progress=None,
+    rows: list | None = None,
 ) -> TransferResult:
-    """Every strategy x labelled examples per class x seed. `progress(fraction, text)` after each run."""
+    """Every strategy x labelled examples per class x seed. `progress(fraction, text)` after each run.
+    `rows`: a list the finished runs are appended to as they finish (kept by the caller when the sweep is
+    stopped); runs already in it are not trained again, so a stopped sweep continues where it stopped."""
     bad = [s for s in strategies if s not in STRATEGIES]
     if bad:
         raise UserError(f"unknown strategy {bad[0]!r}; choose from {', '.join(STRATEGIES)}")
@@ -436,12 +439,16 @@ def sweep(
     run_id, source, reused = source_network(task, config)
     src_acc = source_accuracy(source, task)
     features = cached_features(source, f"run{run_id}", task.target)
-    rows, total = [], len(shots) * len(seeds) * len(strategies)
+    rows = [] if rows is None else rows
+    done = {(r["strategy"], 0 if r["all"] else r["shots"], r["seed"]) for r in rows}
+    total = len(shots) * len(seeds) * len(strategies)
     for seed in seeds:
         with seeded(seed):
             fresh = build_model(replace(config, seed=seed))
         for k in shots:
             for strategy in strategies:
+                if (strategy, k, seed) in done:
+                    continue
                 rows.append(run_strategy(strategy, source, fresh, task, k, seed, features, recipe))
                 if progress:
                     progress(len(rows) / total, f"{STRATEGIES[strategy]} · {k or 'all'} per class · seed {seed}")

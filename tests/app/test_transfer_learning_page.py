@@ -51,3 +51,17 @@ def test_results_state_the_numbers_of_the_runs(home):
     assert at.metric[0].label == "fine-tune the last stage" and at.metric[0].value == f"{last1:.1%}"
     caption = " ".join(c.value for c in at.caption)
     assert f"{result.recompute_seconds:.2f} s" in caption and "×" in caption
+
+
+def test_a_stopped_comparison_keeps_its_runs_and_offers_to_continue(home):
+    """What a Stop leaves (the runs finished so far, kept in the session): said, shown, and continued."""
+    task = transfer.make_task("mirrored")
+    config = replace(transfer.source_config(task), width=8, epochs=1)
+    rows = transfer.sweep(task, config, (1,), seeds=(1,), recipe=transfer.Recipe(steps=5, batch_size=8)).table
+    at = open_page(PAGE)
+    at.session_state["tl_stopped"] = {("mirrored", 8, 1, 100): rows.to_dict("records")}
+    at.run()
+    assert not at.exception
+    assert at.button(key="tl_run").label == "▶ Continue the comparison"
+    assert any("Stopped after 5 of 25 runs" in w.value for w in at.warning)
+    assert len(at.dataframe[0].value) == 5 and not at.get("plotly_chart")

@@ -1,4 +1,4 @@
-"""The Transfer Learning page in a real browser: run a short comparison, then look at it."""
+"""The Transfer Learning page in a real browser: run a short comparison, stop it, continue it, look at it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ def test_page_in_browser(app_url, page):
     assert page.get_by_text("source: digits 0–9; target: the same ten digits, mirrored").count() >= 1
     screenshot(page, "transfer_learning_fresh")
     page.get_by_role("button", name="▶ Run the comparison").first.click()
+    page.get_by_text("of 25 runs ·").first.wait_for(timeout=480_000)  # the source net is trained: runs finish
+    page.get_by_role("button", name="■ Stop").click()
+    page.get_by_text("Stopped after").wait_for(timeout=120_000)  # at the next finished run, the runs kept
+    wait_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "transfer_learning_stopped")
+    page.get_by_role("button", name="▶ Continue the comparison").click()
     header = page.get_by_text("1 · Target accuracy against the number of labels")
     header.wait_for(timeout=480_000)
     wait_idle(page, timeout_ms=120_000)

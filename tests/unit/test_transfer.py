@@ -105,6 +105,25 @@ def test_sweep_stores_the_source_and_reuses_it(home):
     assert list(order.columns[-2:]) == ["few_holds", "many_holds"]
 
 
+def test_a_stopped_sweep_continues_where_it_stopped(home, monkeypatch):
+    """The page's Stop keeps the finished runs; the next sweep trains only the others and ends with the
+    table an uninterrupted sweep gives (same seeds, same labelled draws, same numbers)."""
+    task = T.make_task("split")
+    config = replace(T.source_config(task), epochs=1, width=8)
+    plan = dict(shots=(1, 3, T.ALL), seeds=(0,), strategies=("scratch", "frozen"), recipe=TINY)
+    whole = T.sweep(task, config, **plan).table
+    kept = whole.iloc[:4].to_dict("records")  # a Stop after 4 of 6 runs
+    trained = []
+    real = T.run_strategy
+    monkeypatch.setattr(
+        T, "run_strategy", lambda strategy, *a, **k: trained.append(strategy) or real(strategy, *a, **k)
+    )
+    resumed = T.sweep(task, config, **plan, rows=kept)
+    assert len(trained) == 2 and len(kept) == 6  # the list given is the one filled
+    columns = ["strategy", "shots", "all", "labels", "seed", "accuracy"]
+    assert resumed.table[columns].equals(whole[columns])
+
+
 def test_cli_json_and_bad_input(home, capsys):
     argv = ["transfer", "--task", "split", "--shots", "1,all", "--strategies", "frozen,scratch", "--epochs", "1"]
     assert main(argv + ["--width", "8", "--steps", "4", "--json"]) == 0
