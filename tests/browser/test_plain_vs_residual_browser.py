@@ -37,11 +37,19 @@ def test_start_live_stop_resume(page, app_url):
     print(f"stop took {stop_seconds:.2f} s")
     page.locator(".st-key-pvr_resume button").click()
     wait_text(page, r"finished · 100%")
+    # the panel settles (Start pressable again) after the page's own rerun that shows the finished runs
+    page.wait_for_selector(".st-key-pvr_start button:not([disabled])", timeout=60_000)
     wait_idle(page)
     assert_no_exception(page)
     assert page.get_by_text(re.compile("trains (better than|worse than|as well as)")).count() >= 1
     screenshot(page, "plain_vs_residual_finished")
-    grad = page.locator(".st-key-pvr_fig_grad")
+    # While a rerun replaces a fragment's output Streamlit keeps the earlier copies (data-retained): in the
+    # end the gradient-flow chart is on screen once
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.st-key-pvr_fig_grad')].filter((e) => e.offsetParent).length === 1",
+        timeout=60_000,
+    )
+    grad = page.locator(".st-key-pvr_fig_grad >> visible=true")
     grad.scroll_into_view_if_needed()
     grad.screenshot(path=str(screenshot(page, "plain_vs_residual_gradient_flow")))  # the chart alone
 

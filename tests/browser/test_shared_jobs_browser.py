@@ -141,8 +141,12 @@ def _finished_tasks(address: str) -> list[str]:
 def _figures(page) -> dict[str, list]:
     """The plotted data of the page's training figures, as the browser holds it (plotly's `gd.data`)."""
     out = {}
-    for key in FIGURES:
-        chart = page.locator(f".st-key-{key} .js-plotly-plot").first
+    for key in FIGURES:  # while a rerun replaces a fragment's output, Streamlit keeps earlier copies: wait for one
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('.st-key-{key}')].filter((e) => e.offsetParent).length === 1",
+            timeout=60_000,
+        )
+        chart = page.locator(f".st-key-{key} >> visible=true").locator(".js-plotly-plot").first
         out[key] = chart.evaluate(
             "gd => gd.data.map(t => ({name: t.name, x: Array.from(t.x || []), y: Array.from(t.y || [])}))"
         )
@@ -202,7 +206,7 @@ def test_ten_sessions_on_two_servers_press_start_one_set_of_jobs_identical_curve
 
         page = pages[-1]
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.locator(".st-key-pvr_fig_train_error").scroll_into_view_if_needed()
+        page.locator(".st-key-pvr_fig_train_error >> visible=true").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / "shared_jobs_tenth_session_1280x720.png"))
     finally:
         for context in contexts:
