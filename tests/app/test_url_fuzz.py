@@ -35,6 +35,11 @@ HOSTILE = (
 )
 # later keys render only in some state: the values that reveal them (the rest stay hostile)
 REVEAL = {urls.ARCHITECTURE.path: {"arch": "cifar-resnet-20"}}
+# ... and some only with trained runs in the store (the `stored` fixture): each dict is one set of cases
+REVEAL_STORED = {
+    urls.ENSEMBLE_OF_PATHS.path: [{"paths_analysis": "random"}, {"paths_analysis": "reorder"}, {}],
+    urls.REPRESENTATION_DRIFT.path: [{"source": "Pick stored runs"}],
+}
 
 
 def cases():
@@ -49,6 +54,32 @@ def cases():
             for i in range(len(HOSTILE)):
                 query = {k: HOSTILE[(i + j) % len(HOSTILE)] for j, k in enumerate(page.later_keys)}
                 yield pytest.param(page, {**query, **reveal}, id=f"{page.url_path}-later-{i}")
+
+
+def stored_cases():
+    for path, reveals in REVEAL_STORED.items():
+        page = next(p for p in urls.PAGES if p.path == path)
+        for r, reveal in enumerate(reveals):
+            hostile = [k for k in page.later_keys if k not in reveal]
+            for i in range(len(HOSTILE)):
+                query = {k: HOSTILE[(i + j) % len(HOSTILE)] for j, k in enumerate(hostile)}
+                yield pytest.param(page, {**query, **reveal}, id=f"{page.url_path}-stored-{r}-{i}")
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A home whose store holds a ResNet-8 and a plain-8 trained one epoch (seconds): the state in which
+    the pages draw their run pickers and analyses."""
+    from core.training.config import RunConfig
+    from core.training.engine import train
+    from core.training.store import RunStore
+
+    home = tmp_path_factory.mktemp("home")
+    store = RunStore(home / "runs.sqlite")
+    for net in ("plain", "resnet"):
+        config = RunConfig(net=net, depth=8, epochs=1)
+        store.save(config, *reversed(train(config)))
+    return home
 
 
 def accepted(shown, asked: str) -> bool:
@@ -71,6 +102,19 @@ def accepted(shown, asked: str) -> bool:
 @pytest.mark.parametrize(("page", "query"), list(cases()))
 def test_hostile_link_values_are_refused_in_words(page, query, tmp_path, monkeypatch):
     monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
+    check_hostile_link(page, query)
+
+
+@pytest.mark.parametrize(("page", "query"), list(stored_cases()))
+def test_hostile_link_values_with_stored_runs_are_refused_in_words(page, query, stored, monkeypatch):
+    monkeypatch.setenv("CONVATLAS_HOME", str(stored))
+    at = check_hostile_link(page, query)
+    drawn = widget_keys(at)
+    assert any(k in drawn for k in page.later_keys), f"{page.title} {short(query)}: no run-dependent control drawn"
+
+
+def check_hostile_link(page, query: dict) -> AppTest:
+    """Open `page` with `query`: no exception, and every value a widget did not take named in a warning."""
     at = AppTest.from_file(str(ROOT / page.path), default_timeout=180)
     at.query_params.update(query)
     at.run()
@@ -88,6 +132,7 @@ def test_hostile_link_values_are_refused_in_words(page, query, tmp_path, monkeyp
     for n in notices:  # quoted back inert and short
         assert "<script>" not in n or "`" in n
         assert len(n) < 600
+    return at
 
 
 def short(query: dict) -> str:
