@@ -224,6 +224,9 @@ def sweep_figure(results: dict[str, dict], x_title: str, title: str, num_classes
 FEW_POINTS = 5.0  # "a few points" of test error: the most a single deletion may cost to "barely matter"
 
 
+UNLEARNED = 0.5  # intact test error from which a net is taken as not having learned (the page warns too)
+
+
 def single_lesion_summary(results: dict[str, dict]) -> str:
     """One sentence per net on deleting single blocks: how many deletions cost at most FEW_POINTS
     points of test error, the median cost, and the worst block; says so where most cost more."""
@@ -236,7 +239,9 @@ def single_lesion_summary(results: dict[str, dict]) -> str:
         few = int((cost <= FEW_POINTS).sum())
         worst = rows.loc[cost.idxmax()]
         where = " (a downsampling block)" if worst.downsampling else ""
-        if not result.get("residual", True):
+        if result["intact_error"] >= UNLEARNED:
+            verdict = "this net has not learned, so its deletions say nothing about paths"
+        elif not result.get("residual", True):
             verdict = (
                 "a plain net breaks, as Veit et al. found"
                 if few <= len(rows) / 2
@@ -275,7 +280,11 @@ def sweep_summary(results: dict[str, dict], what: str = "deleted blocks") -> str
             f"(range {100 * first['min']:.0f}–{100 * first['max']:.0f}%), {means[-1]:.0f}% at k = {ks[-1]} {what}"
         )
         average = rise / len(steps)
-        if rise <= 0:
+        if result["intact_error"] >= UNLEARNED:
+            text += (
+                f" — this net has not learned (intact {100 * result['intact_error']:.0f}%), so the curve says nothing."
+            )
+        elif rise <= 0:
             text += " — the error does not rise."
         elif len(steps) < 2:
             text += "."

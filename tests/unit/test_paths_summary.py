@@ -33,6 +33,16 @@ def test_single_deletions_barely_matter_or_the_page_says_they_do_not():
     assert "a plain net breaks, as Veit et al. found" in single_lesion_summary({"plain-20": plain})
 
 
+def test_a_net_that_never_learned_is_not_read_as_an_ensemble():
+    """A net at chance (91% intact error) whose deletions change nothing must not be read as 'deletions
+    barely matter' (a lecture deck prepared with too few epochs showed exactly that)."""
+    chance = {**_single([0.91, 0.92, 0.91, 0.90]), "intact_error": 0.91}
+    text = single_lesion_summary({"ResNet-56": chance})
+    assert "has not learned" in text and "barely matter" not in text
+    flat = sweep_summary({"ResNet-56": _sweep([0.91, 0.91, 0.92])})
+    assert "has not learned (intact 91%)" in flat and "smooth" not in flat
+
+
 def _sweep(means, mins=None, maxs=None):
     ks = list(range(0, 3 * len(means), 3))
     summary = pd.DataFrame({"k": ks, "mean": means, "std": 0.0, "min": mins or means, "max": maxs or means})
