@@ -97,8 +97,15 @@ def assert_labels_bare(page) -> None:
 
 def assert_way_out_visible(page) -> None:
     """Presentation view: the 'Exit presentation' control is on screen, inside the viewport."""
-    exit_link = page.locator("[data-testid='stApp'] a.convatlas-exit")
-    assert exit_link.count() == 1, "no Exit presentation control"
+    # Streamlit may still hold a retained copy of the page's first element while a rerun settles (a loaded
+    # machine): wait until exactly one link is on screen (checkVisibility: the link is fixed-position, so
+    # its offsetParent is null)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stApp] a.convatlas-exit')]"
+        ".filter((e) => e.checkVisibility()).length === 1",
+        timeout=30_000,
+    )
+    exit_link = page.locator("[data-testid='stApp'] a.convatlas-exit >> visible=true")
     box = exit_link.bounding_box()
     size = page.viewport_size
     assert box and box["width"] > 10 and box["height"] > 10
