@@ -10,7 +10,10 @@ sessions open and after the last one finished; memory is the server's RSS at the
 Compare two checkouts in one run (same machine, same minute): the obvious alternative is the code
 before this change, e.g. a worktree of main:
     python bench/bench_load.py --sessions 20 --tree /work/main --tree .
-Run: python bench/bench_load.py [--sessions 20 50 100] [--page Architecture] [--tree DIR ...]
+`--static-proxy` puts nginx in front, as docs/DEPLOY.md does, serving Streamlit's frontend bundle from
+disk (each new browser fetches ~40 files, ~10 MB): the server's CPU is then the sessions' own, and
+nginx's CPU is printed beside it.
+Run: python bench/bench_load.py [--sessions 20 50 100] [--page Architecture] [--tree DIR ...] [--static-proxy]
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -78,6 +82,60 @@ class Server:
         self.log.close()
 
 
+class StaticProxy:
+    """nginx in front of a server: `/static/` from Streamlit's package folder, the rest proxied (WebSocket
+    included) — the static part of docs/DEPLOY.md's proxy."""
+
+    def __init__(self, upstream: str):
+        import streamlit
+
+        self.port = free_port()
+        self.prefix = Path(tempfile.mkdtemp(prefix="convatlas-nginx-"))
+        static = Path(streamlit.__file__).parent / "static" / "static"
+        (self.prefix / "nginx.conf").write_text(
+            f"""daemon off; worker_processes 1; pid {self.prefix}/nginx.pid; error_log {self.prefix}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  include /etc/nginx/mime.types; access_log off;
+  client_body_temp_path {self.prefix}/client_body; proxy_temp_path {self.prefix}/proxy;
+  fastcgi_temp_path {self.prefix}/fastcgi; uwsgi_temp_path {self.prefix}/uwsgi; scgi_temp_path {self.prefix}/scgi;
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  server {{
+    listen 127.0.0.1:{self.port};
+    location /static/ {{ alias {static}/; expires max; }}
+    location / {{
+      proxy_pass {upstream}; proxy_http_version 1.1; proxy_buffering off; proxy_read_timeout 3600s;
+      proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;
+    }}
+  }}
+}}"""
+        )
+        for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.prefix / folder).mkdir()
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(nginx).exists():
+            raise SystemExit("--static-proxy needs nginx (apt-get install nginx)")
+        self.proc = subprocess.Popen([nginx, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf")])
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("nginx did not start")
+
+    def cpu_seconds(self) -> float:
+        """Master and workers (the workers are the master's children)."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return sum(cpu_seconds(int(pid)) for pid in [self.proc.pid, *children])
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+
 async def open_session(browser, url: str, timeout_s: float) -> float | None:
     context = await browser.new_context(viewport={"width": 1280, "height": 720})
     page = await context.new_page()
@@ -110,27 +168,31 @@ async def wave(url: str, sessions: int, timeout_s: float) -> list[float | None]:
             await browser.close()
 
 
-def measure(tree: Path, page: str, counts: list[int], timeout_s: float) -> list[str]:
-    server = Server(tree)
-    rows = []
+def measure(tree: Path, page: str, counts: list[int], timeout_s: float, static_proxy: bool) -> list[str]:
+    server, proxy, rows = Server(tree), None, []
     try:
-        url = f"{server.url}/{page}"
+        proxy = StaticProxy(server.url) if static_proxy else None
+        url = f"{(proxy or server).url}/{page}"
         asyncio.run(wave(url, 1, timeout_s))  # warm: imports, zoo registry, the page's analysis cached
         for n in counts:
             before = cpu_seconds(server.proc.pid)
+            nginx_before = proxy.cpu_seconds() if proxy else 0.0
             start = time.perf_counter()
             times = asyncio.run(wave(url, n, timeout_s))
             wall = time.perf_counter() - start
             cpu = cpu_seconds(server.proc.pid) - before
+            nginx = f"{(proxy.cpu_seconds() - nginx_before) / n:8.3f} s" if proxy else "       -  "
             served = sorted(t for t in times if t is not None)
             median = f"{statistics.median(served):6.1f}" if served else "     -"
             worst = f"{served[-1]:6.1f}" if served else "     -"
             rows.append(
-                f"{tree.name:<10} {n:>8} {len(served):>6} {median} s {worst} s {cpu / n:8.2f} s "
+                f"{tree.name:<10} {n:>8} {len(served):>6} {median} s {worst} s {cpu / n:8.3f} s {nginx} "
                 f"{wall:7.1f} s {rss_mib(server.proc.pid):8.0f} MiB"
             )
             print(rows[-1], flush=True)
     finally:
+        if proxy:
+            proxy.stop()
         server.stop()
     return rows
 
@@ -141,14 +203,16 @@ def main():
     parser.add_argument("--page", default="Architecture")
     parser.add_argument("--tree", type=Path, action="append", help="checkout to serve (default: this one)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds a session may wait")
+    parser.add_argument("--static-proxy", action="store_true", help="nginx serves the frontend bundle")
     args = parser.parse_args()
     trees = args.tree or [ROOT]
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; page /{args.page}")
     print(
-        f"{'tree':<10} {'sessions':>8} {'served':>6} {'median':>8} {'worst':>8} {'CPU/sess':>10} {'wall':>9} {'RSS':>12}"
+        f"{'tree':<10} {'sessions':>8} {'served':>6} {'median':>8} {'worst':>8} {'CPU/sess':>10} {'nginx/sess':>10}"
+        f" {'wall':>9} {'RSS':>12}"
     )
     for tree in trees:
-        measure(tree.resolve(), args.page, args.sessions, args.timeout)
+        measure(tree.resolve(), args.page, args.sessions, args.timeout, args.static_proxy)
 
 
 if __name__ == "__main__":
