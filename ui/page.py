@@ -4,7 +4,10 @@ one way to show errors."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
+import sys
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -17,6 +20,20 @@ from ui import deck, present, url_guard
 ROOT = Path(__file__).resolve().parents[1]
 CSS = (ROOT / "assets" / "style.css").read_text()
 HOME = ("app.py", "Home", "🧭")  # Streamlit would label the entry script "app" (its file name)
+_frozen = {"modules": 0, "lock": threading.Lock()}
+
+
+def freeze_long_lived() -> None:
+    """Streamlit collects garbage after every script run (gc.collect(2), runner.postScriptGC). With torch,
+    timm and plotly loaded that scans ~460k long-lived objects: ~0.45 s, half a page open's server CPU
+    (bench/bench_load.py). Frozen, they are skipped and a collection scans only what is new: ~2 ms.
+    Done again whenever a run has imported more modules. A frozen object is still freed when its last
+    reference goes; only garbage cycles that were alive at a freeze stay (a few times per process)."""
+    with _frozen["lock"]:
+        if len(sys.modules) > _frozen["modules"]:
+            gc.collect()
+            gc.freeze()
+            _frozen["modules"] = len(sys.modules)
 
 
 def navigation() -> None:
@@ -40,6 +57,7 @@ def setup(title: str, icon: str = "🧭", scene_runs: bool = True) -> None:
         layout="wide",
         initial_sidebar_state="collapsed" if present.presenting() else "auto",
     )
+    freeze_long_lived()  # the page's imports have run
     url_guard.begin_page()  # before any URL-bound widget: hostile link values are refused in words
     navigation()
     present.lecture_sidebar(next((p for p in urls.PAGES if p.title == title), None))
