@@ -93,7 +93,7 @@ level = top[4].radio(
 
 options = {}
 if name.startswith("cifar-"):
-    cifar = st.columns([2, 1, 1, 3])
+    cifar = st.columns([2, 1.8, 1.2, 3])  # room for "Pre-activation" at projector type size
     options["width"] = cifar[0].slider(
         "Base width (channels of stage 1)", 4, 128, zoo.CIFAR_OPTIONS["width"], key="width", bind="query-params"
     )
@@ -140,7 +140,7 @@ except UserError as exc:
     st.stop()
 
 # --- headline -------------------------------------------------------------------------------------
-metrics = st.columns(5)
+metrics = st.columns([1, 1.35, 0.75, 1.15, 1.1])  # "Multiply-accumulates" and its help icon fit in presentation view
 metrics[0].metric("Parameters", human(result.total_params), help=f"{result.total_params:,}")
 metrics[1].metric(
     "Multiply-accumulates",
