@@ -123,6 +123,7 @@ http {{
                 return
             except OSError:
                 time.sleep(0.2)
+        self.stop()
         raise SystemExit("nginx did not start")
 
     def cpu_seconds(self) -> float:
