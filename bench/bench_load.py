@@ -12,8 +12,11 @@ before this change, e.g. a worktree of main:
     python bench/bench_load.py --sessions 20 --tree /work/main --tree .
 `--static-proxy` puts nginx in front, as docs/DEPLOY.md does, serving Streamlit's frontend bundle from
 disk (each new browser fetches ~40 files, ~10 MB): the server's CPU is then the sessions' own, and
-nginx's CPU is printed beside it.
+nginx's CPU is printed beside it. `--replicas R` starts R servers behind that nginx, each browser pinned
+to one by DEPLOY.md's cookie; CPU per session is then summed over the replicas, and `split` says how the
+sessions' CPU divided between them.
 Run: python bench/bench_load.py [--sessions 20 50 100] [--page Architecture] [--tree DIR ...] [--static-proxy]
+                                [--replicas 2]
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ class Server:
                     return
             except OSError:
                 time.sleep(0.5)
-        raise SystemExit("server did not start")
+        self.stop()
+        raise SystemExit(f"server did not start (log: {self.log.name})")
 
     def stop(self):
         self.proc.terminate()
@@ -83,10 +87,10 @@ class Server:
 
 
 class StaticProxy:
-    """nginx in front of a server: `/static/` from Streamlit's package folder, the rest proxied (WebSocket
-    included) — the static part of docs/DEPLOY.md's proxy."""
+    """nginx in front of the servers as docs/DEPLOY.md configures it: `/static/` from Streamlit's package
+    folder, the rest proxied (WebSocket included), each browser pinned to one server by a cookie."""
 
-    def __init__(self, upstream: str):
+    def __init__(self, upstreams: list[str]):
         import streamlit
 
         self.port = free_port()
@@ -100,12 +104,15 @@ http {{
   client_body_temp_path {self.prefix}/client_body; proxy_temp_path {self.prefix}/proxy;
   fastcgi_temp_path {self.prefix}/fastcgi; uwsgi_temp_path {self.prefix}/uwsgi; scgi_temp_path {self.prefix}/scgi;
   map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  map $cookie_convatlas_replica $convatlas_affinity {{ "" $request_id; default $cookie_convatlas_replica; }}
+  upstream convatlas {{ hash $convatlas_affinity consistent; {" ".join(f"server {u};" for u in upstreams)} }}
   server {{
     listen 127.0.0.1:{self.port};
     location /static/ {{ alias {static}/; expires max; }}
     location / {{
-      proxy_pass {upstream}; proxy_http_version 1.1; proxy_buffering off; proxy_read_timeout 3600s;
+      proxy_pass http://convatlas; proxy_http_version 1.1; proxy_buffering off; proxy_read_timeout 3600s;
       proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;
+      add_header Set-Cookie "convatlas_replica=$convatlas_affinity; Path=/; HttpOnly; SameSite=Lax" always;
     }}
   }}
 }}"""
@@ -169,32 +176,38 @@ async def wave(url: str, sessions: int, timeout_s: float) -> list[float | None]:
             await browser.close()
 
 
-def measure(tree: Path, page: str, counts: list[int], timeout_s: float, static_proxy: bool) -> list[str]:
-    server, proxy, rows = Server(tree), None, []
+def measure(tree: Path, page: str, counts: list[int], timeout_s: float, static_proxy: bool, replicas: int) -> list[str]:
+    servers, proxy, rows = [], None, []
     try:
-        proxy = StaticProxy(server.url) if static_proxy else None
-        url = f"{(proxy or server).url}/{page}"
-        asyncio.run(wave(url, 1, timeout_s))  # warm: imports, zoo registry, the page's analysis cached
+        for _ in range(replicas):  # one by one, so a failed start still stops the ones before it
+            servers.append(Server(tree))
+        proxy = StaticProxy([f"127.0.0.1:{s.port}" for s in servers]) if static_proxy or replicas > 1 else None
+        url = f"{(proxy or servers[0]).url}/{page}"
+        for server in servers:  # warm: imports, zoo registry, the page's analysis cached
+            asyncio.run(wave(f"{server.url}/{page}", 1, timeout_s))
         for n in counts:
-            before = cpu_seconds(server.proc.pid)
+            before = [cpu_seconds(s.proc.pid) for s in servers]
             nginx_before = proxy.cpu_seconds() if proxy else 0.0
             start = time.perf_counter()
             times = asyncio.run(wave(url, n, timeout_s))
             wall = time.perf_counter() - start
-            cpu = cpu_seconds(server.proc.pid) - before
+            cpu = [cpu_seconds(s.proc.pid) - b for s, b in zip(servers, before, strict=True)]
             nginx = f"{(proxy.cpu_seconds() - nginx_before) / n:8.3f} s" if proxy else "       -  "
+            split = "/".join(f"{100 * c / max(sum(cpu), 1e-9):.0f}" for c in cpu) + " %"
             served = sorted(t for t in times if t is not None)
             median = f"{statistics.median(served):6.1f}" if served else "     -"
             worst = f"{served[-1]:6.1f}" if served else "     -"
+            rss = "+".join(f"{rss_mib(s.proc.pid):.0f}" for s in servers)
             rows.append(
-                f"{tree.name:<10} {n:>8} {len(served):>6} {median} s {worst} s {cpu / n:8.3f} s {nginx} "
-                f"{wall:7.1f} s {rss_mib(server.proc.pid):8.0f} MiB"
+                f"{tree.name:<10} {n:>8} {len(served):>6} {median} s {worst} s {sum(cpu) / n:8.3f} s {nginx} "
+                f"{split:>9} {wall:7.1f} s {rss:>10} MiB"
             )
             print(rows[-1], flush=True)
     finally:
         if proxy:
             proxy.stop()
-        server.stop()
+        for server in servers:
+            server.stop()
     return rows
 
 
@@ -205,15 +218,16 @@ def main():
     parser.add_argument("--tree", type=Path, action="append", help="checkout to serve (default: this one)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds a session may wait")
     parser.add_argument("--static-proxy", action="store_true", help="nginx serves the frontend bundle")
+    parser.add_argument("--replicas", type=int, default=1, help="servers behind nginx (implies --static-proxy)")
     args = parser.parse_args()
     trees = args.tree or [ROOT]
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; page /{args.page}")
     print(
         f"{'tree':<10} {'sessions':>8} {'served':>6} {'median':>8} {'worst':>8} {'CPU/sess':>10} {'nginx/sess':>10}"
-        f" {'wall':>9} {'RSS':>12}"
+        f" {'split':>9} {'wall':>9} {'RSS':>14}"
     )
     for tree in trees:
-        measure(tree.resolve(), args.page, args.sessions, args.timeout, args.static_proxy)
+        measure(tree.resolve(), args.page, args.sessions, args.timeout, args.static_proxy, args.replicas)
 
 
 if __name__ == "__main__":

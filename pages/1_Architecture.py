@@ -241,7 +241,9 @@ with st.container(border=True, key="arch-linked"):
         trained.linked_block(name, options, picked)
 
 # --- costs ----------------------------------------------------------------------------------------
-per_stage, per_layer, charts = st.tabs(["Per stage", "Per layer", "Charts per layer"])
+# the open tab alone is drawn (a switch reruns the page): a page open costs the server a third less CPU
+# (bench/bench_load.py); bound to the URL, so a link opens the tab a lecturer wants
+per_stage, per_layer, charts = st.tabs(["Per stage", "Per layer", "Charts per layer"], key="costs", bind="query-params")
 COUNT = st.column_config.NumberColumn(format="localized")
 
 
@@ -249,55 +251,58 @@ def share(label: str, top: float = 100.0):
     return st.column_config.ProgressColumn(label, format="%.1f%%", min_value=0, max_value=float(top))
 
 
-with per_stage:
-    st.dataframe(
-        tables["stages"],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "layers": st.column_config.NumberColumn(
-                "layers (all kinds)",
-                help="Every row of the layer table: conv, BN, ReLU, pool, add, ... (the graph counts weighted ones)",
-            ),
-            "macs": st.column_config.NumberColumn("MACs", format="localized"),
-            "macs_pct": share("% of MACs"),
-            "params": COUNT,
-            "params_pct": share("% of params"),
-        },
-    )
-    show(figures["stage"], key="fig-stage", shared=True)
+if per_stage.open:
+    with per_stage:
+        st.dataframe(
+            tables["stages"],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "layers": st.column_config.NumberColumn(
+                    "layers (all kinds)",
+                    help="Every row of the layer table: conv, BN, ReLU, pool, add, ... (the graph counts weighted ones)",
+                ),
+                "macs": st.column_config.NumberColumn("MACs", format="localized"),
+                "macs_pct": share("% of MACs"),
+                "params": COUNT,
+                "params_pct": share("% of params"),
+            },
+        )
+        show(figures["stage"], key="fig-stage", shared=True)
 
-with per_layer:
-    table = tables["layers"]
-    stages = ["all stages"] + list(dict.fromkeys(table.stage))
-    chosen = st.selectbox(
-        "Stage", stages, key="layer_stage", format_func=lambda s: f"{s} ({result.stage_resolution.get(s, 'all')})"
-    )
-    weighted_only = st.toggle(
-        "Weighted layers only",
-        key="layer_weighted",
-        help="Convolutions and linear layers — the layers the depth counts; hides BN, ReLU, pooling, add",
-    )
-    shown = table if chosen == "all stages" else table[table.stage == chosen]
-    if weighted_only:
-        shown = shown[shown.type.str.startswith(WEIGHTED)]
-    st.caption(
-        f"{len(shown)} layers · {human(shown.params.sum())} params · {human(shown.macs.sum())} MACs "
-        f"({shown.macs.sum() / max(result.total_macs, 1):.1%} of the net) — click a column header to sort"
-    )
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        height=520,
-        column_config={
-            "macs": st.column_config.NumberColumn("MACs", format="localized"),
-            "params": COUNT,
-            "activations": COUNT,
-            "macs_pct": share("% of MACs", max(table.macs_pct.max(), 1e-9)),
-        },
-    )
+if per_layer.open:
+    with per_layer:
+        table = tables["layers"]
+        stages = ["all stages"] + list(dict.fromkeys(table.stage))
+        chosen = st.selectbox(
+            "Stage", stages, key="layer_stage", format_func=lambda s: f"{s} ({result.stage_resolution.get(s, 'all')})"
+        )
+        weighted_only = st.toggle(
+            "Weighted layers only",
+            key="layer_weighted",
+            help="Convolutions and linear layers — the layers the depth counts; hides BN, ReLU, pooling, add",
+        )
+        shown = table if chosen == "all stages" else table[table.stage == chosen]
+        if weighted_only:
+            shown = shown[shown.type.str.startswith(WEIGHTED)]
+        st.caption(
+            f"{len(shown)} layers · {human(shown.params.sum())} params · {human(shown.macs.sum())} MACs "
+            f"({shown.macs.sum() / max(result.total_macs, 1):.1%} of the net) — click a column header to sort"
+        )
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            height=520,
+            column_config={
+                "macs": st.column_config.NumberColumn("MACs", format="localized"),
+                "params": COUNT,
+                "activations": COUNT,
+                "macs_pct": share("% of MACs", max(table.macs_pct.max(), 1e-9)),
+            },
+        )
 
-with charts:
-    show(figures["layer"], key="fig-layer", shared=True)
-    show(figures["cumulative"], key="fig-cumulative", shared=True)
+if charts.open:
+    with charts:
+        show(figures["layer"], key="fig-layer", shared=True)
+        show(figures["cumulative"], key="fig-cumulative", shared=True)

@@ -47,11 +47,26 @@ def styled(fig: go.Figure) -> go.Figure:
     return fig
 
 
+class _SpecOnce(go.Figure):
+    """A figure whose plotly spec is computed once. `st.plotly_chart` calls `to_dict()` on every run, which
+    deep-copies the figure and base64-encodes every array: the largest part of a page's server CPU when
+    every session shows the same cached figure."""
+
+    def __init__(self, fig: go.Figure):
+        super().__init__(fig)
+        self._spec = super().to_dict()
+
+    def to_dict(self) -> dict:
+        # fresh trace dicts: plotly.io.to_json pops each trace's "uid" from what it is given
+        return {**self._spec, "data": [dict(trace) for trace in self._spec["data"]]}
+
+
 @bounded(max_entries=64, max_bytes=128 * MiB, weigh=lambda pair: 3 * len(pair[1].to_json()))
 def _styled_shared(fig_id: int, fig: _Same, dark: bool, big: bool) -> tuple:
-    """A shared figure's styled copy, once per theme (styling copies and validates: ~0.5 s for ResNet's).
-    Keyed by the figure's id, and the entry holds the figure, so the id cannot be reused while it lives."""
-    return fig.value, styled(fig.value)
+    """A shared figure's styled copy and its spec, once per theme (styling copies and validates: ~0.5 s for
+    ResNet's). Keyed by the figure's id, and the entry holds the figure, so the id cannot be reused while it
+    lives."""
+    return fig.value, _SpecOnce(styled(fig.value))
 
 
 def _export(fig: go.Figure, fmt: str) -> bytes:

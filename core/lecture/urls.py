@@ -47,10 +47,11 @@ ARCHITECTURE = Page(
     "Architecture",
     "🏛️",
     "Pick a net from the zoo: its block graph with skip connections, per-layer multiply counts and parameters.",
-    ("arch", "h", "w", "level", "block"),
+    ("arch", "h", "w", "level", "block", "costs"),
     later_keys=("width", "preact", "shortcut"),  # CIFAR nets only
     names={
         "arch": "Architecture",
+        "costs": "Cost tabs (per stage, per layer, charts)",
         "block": "Block (linked view)",
         "h": "Height (px)",
         "w": "Width (px)",

@@ -18,18 +18,37 @@ def metrics(app) -> dict:
     return {m.label: m.value for m in app.metric}
 
 
+def open_tab(app, label: str, timeout: float = 120):
+    """Only the open cost tab is drawn: pick one as a click on it would."""
+    app.session_state["costs"] = label
+    return app.run(timeout=timeout)
+
+
 def test_default_view_shows_resnet34(at):
     shown = metrics(at)
     assert shown["Parameters"] == "21.8 M" and shown["Multiply-accumulates"] == "3.66 G"
     assert shown["Depth"] == "34" and shown["Published top-1"] == "73.3 %"
     assert "digraph" in at.get("graphviz_chart")[0].proto.spec
-    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(figures) == 3 and all(f["layout"]["font"]["size"] >= 16 for f in figures)
+    assert any("plain34" in b.label for b in at.button)  # its plain twin
+    # the open tab alone is drawn: per stage, its table and its chart
+    assert [t.label for t in at.tabs] == ["Per stage", "Per layer", "Charts per layer"]
+    assert len(at.get("plotly_chart")) == 1 and len(at.dataframe) == 1
     stages = at.dataframe[0].value.set_index("stage")
     assert stages.loc["total", "macs"] == 3_663_761_408 and stages.loc["stage5", "resolution"] == "7x7"
-    layers = at.dataframe[1].value
+    layers = open_tab(at, "Per layer").dataframe[0].value
     assert list(layers.name) == [l.name for l in profile("resnet34").layers]  # every layer, in network order
-    assert any("plain34" in b.label for b in at.button)  # its plain twin
+    assert not at.get("plotly_chart")
+    figures = [json.loads(c.proto.spec) for c in open_tab(at, "Charts per layer").get("plotly_chart")]
+    assert len(figures) == 2 and not at.dataframe
+    stage_figure = json.loads(open_tab(at, "Per stage").get("plotly_chart")[0].proto.spec)
+    assert all(f["layout"]["font"]["size"] >= 16 for f in [*figures, stage_figure])
+
+
+def test_a_link_opens_a_cost_tab():
+    app = open_page("pages/1_Architecture.py", arch="vgg19", costs="Charts per layer")
+    assert not app.exception and len(app.get("plotly_chart")) == 2 and not app.dataframe
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in app.get("plotly_chart")]
+    assert all("vgg19" in t for t in titles), titles
 
 
 def test_switch_architecture_level_and_size(at):
@@ -79,7 +98,7 @@ def test_uploaded_onnx_file_shows_its_graph_and_table(cifar_onnx):
     app.file_uploader(key="onnx_upload").set_value(
         (cifar_onnx.name, cifar_onnx.read_bytes(), "application/octet-stream")
     )
-    app.run(timeout=180)
+    open_tab(app, "Per layer", timeout=180)
     assert not app.exception and not app.error
     want = profile("cifar-resnet-20")
     shown = metrics(app)
@@ -88,7 +107,7 @@ def test_uploaded_onnx_file_shows_its_graph_and_table(cifar_onnx):
     assert any(cifar_onnx.name in i.value for i in app.info)
     dot = app.get("graphviz_chart")[0].proto.spec
     assert dot.startswith("digraph") and "skip" in dot  # residual blocks drawn with their shortcuts
-    layers = app.dataframe[1].value
+    layers = app.dataframe[0].value
     assert layers.macs.sum() == want.total_macs and layers.params.sum() == want.total_params
     assert {"stage1", "stage2", "stage3", "head"} <= set(layers.stage)
     app.file_uploader(key="onnx_upload").set_value(("broken.onnx", cifar_onnx.read_bytes()[:5000], "x")).run()
@@ -125,9 +144,9 @@ def test_weighted_layers_only_filter(at):
     at.selectbox(key="arch").set_value("resnet18").run()
     at.number_input(key="h").set_value(None).run()
     at.number_input(key="w").set_value(None).run()
-    everything = len(at.dataframe[1].value)
+    everything = len(open_tab(at, "Per layer").dataframe[0].value)
     at.toggle(key="layer_weighted").set_value(True).run()
-    weighted = at.dataframe[1].value
+    weighted = at.dataframe[0].value
     assert set(weighted.type) == {"Conv2d", "Linear"} and len(weighted) == 21 < everything
 
 
