@@ -14,9 +14,10 @@ before this change, e.g. a worktree of main:
 disk (each new browser fetches ~40 files, ~10 MB): the server's CPU is then the sessions' own, and
 nginx's CPU is printed beside it. `--replicas R` starts R servers behind that nginx, each browser pinned
 to one by DEPLOY.md's cookie; CPU per session is then summed over the replicas, and `split` says how the
-sessions' CPU divided between them.
+sessions' CPU divided between them. `--floor` first measures a two-line Streamlit page under the same
+page name and settings: what any Streamlit page costs per open, the part no page of ours can cut.
 Run: python bench/bench_load.py [--sessions 20 50 100] [--page Architecture] [--tree DIR ...] [--static-proxy]
-                                [--replicas 2]
+                                [--replicas 2] [--floor]
 """
 
 from __future__ import annotations
@@ -211,6 +212,25 @@ def measure(tree: Path, page: str, counts: list[int], timeout_s: float, static_p
     return rows
 
 
+FLOOR_PAGE = """import gc
+import streamlit as st
+if not gc.get_freeze_count():  # as ui.page.setup does: Streamlit's collection after each run stays cheap
+    gc.collect(); gc.freeze()
+st.title("A two-line page")
+st.info("Streamlit's own cost per page open")
+"""
+
+
+def floor_tree(page: str) -> Path:
+    """A checkout-shaped folder whose app and page `page` are two lines each, with our Streamlit settings."""
+    tree = Path(tempfile.mkdtemp(prefix="convatlas-floor-")) / "floor"
+    (tree / "pages").mkdir(parents=True)
+    shutil.copytree(ROOT / ".streamlit", tree / ".streamlit")
+    (tree / "app.py").write_text(FLOOR_PAGE)
+    (tree / "pages" / f"1_{page}.py").write_text(FLOOR_PAGE)
+    return tree
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, nargs="+", default=[20])
@@ -219,8 +239,9 @@ def main():
     parser.add_argument("--timeout", type=float, default=300, help="seconds a session may wait")
     parser.add_argument("--static-proxy", action="store_true", help="nginx serves the frontend bundle")
     parser.add_argument("--replicas", type=int, default=1, help="servers behind nginx (implies --static-proxy)")
+    parser.add_argument("--floor", action="store_true", help="first, a two-line Streamlit page (tree 'floor')")
     args = parser.parse_args()
-    trees = args.tree or [ROOT]
+    trees = ([floor_tree(args.page)] if args.floor else []) + (args.tree or [ROOT])
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; page /{args.page}")
     print(
         f"{'tree':<10} {'sessions':>8} {'served':>6} {'median':>8} {'worst':>8} {'CPU/sess':>10} {'nginx/sess':>10}"
