@@ -241,8 +241,11 @@ with st.container(border=True, key="arch-linked"):
         trained.linked_block(name, options, picked)
 
 # --- costs ----------------------------------------------------------------------------------------
-# the open tab alone is drawn (a switch reruns the page): a page open costs the server a third less CPU
-# (bench/bench_load.py); bound to the URL, so a link opens the tab a lecturer wants
+# the open tab alone is drawn (a switch reruns the page): a page open costs the server about a quarter less
+# CPU (bench/bench_load.py); bound to the URL, so a link opens the tab a lecturer wants
+for kept in ("layer_stage", "layer_weighted"):  # Streamlit drops the state of widgets a run does not draw:
+    if kept in st.session_state:  # re-set, the Per layer filters outlast a visit to another tab
+        st.session_state[kept] = st.session_state[kept]
 per_stage, per_layer, charts = st.tabs(["Per stage", "Per layer", "Charts per layer"], key="costs", bind="query-params")
 COUNT = st.column_config.NumberColumn(format="localized")
 

@@ -148,6 +148,13 @@ def test_weighted_layers_only_filter(at):
     at.toggle(key="layer_weighted").set_value(True).run()
     weighted = at.dataframe[0].value
     assert set(weighted.type) == {"Conv2d", "Linear"} and len(weighted) == 21 < everything
+    at.selectbox(key="layer_stage").set_value("stage2").run()
+    assert len(at.dataframe[0].value) == 4  # stage2 of ResNet-18: 2 blocks x 2 convs
+    open_tab(at, "Charts per layer")
+    assert "layer_weighted" not in [t.key for t in at.toggle]
+    open_tab(at, "Per layer")  # the filters are as they were left
+    assert at.toggle(key="layer_weighted").value and at.selectbox(key="layer_stage").value == "stage2"
+    assert len(at.dataframe[0].value) == 4 and not [w for w in at.warning if "Session State" in w.value]
 
 
 @pytest.fixture(scope="module")
