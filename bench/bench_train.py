@@ -1,19 +1,21 @@
 """Training speed: the page's four-run comparison, and the engine vs a minimal hand-written loop.
 
-1. plain-20/56 + ResNet-20/56 on the offline digits, width 16, 8 epochs (the page's default
-   comparison): total wall time through `PairedTrainer` (target: <= 30 s on a 2-core CPU).
+1. plain-20/56 + ResNet-20/56 by a dataset's recipe (the page's presets: `--dataset digits --width 16`,
+   the quick one, target <= 30 s on a 2-core CPU; `--dataset digits32 --width 8`, CIFAR's geometry,
+   target <= 2 min): total wall time through `PairedTrainer`, and each run's final errors.
 2. The engine's loop vs the obvious alternative, a bare PyTorch loop with the same model, optimiser,
    batch order and per-epoch test pass, on the same nets in the same process (alternating, best of
    `--repeats`): the ratio is the cost of the engine's bookkeeping (target: <= 1.2). A CPU figure:
    the bare loop has no channels_last/bf16, so on CUDA the ratio would compare different recipes.
 
-`python bench/bench_train.py [--epochs 2] [--repeats 2] [--skip-comparison]`; `--device cuda` with
+`python bench/bench_train.py [--dataset digits] [--width 16] [--epochs 2] [--repeats 2] [--skip-comparison]`; `--device cuda` with
 `--synthetic-cifar` times ResNet-56 epochs on CIFAR-10-sized random data (no download needed).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 
@@ -60,8 +62,12 @@ def hand_run(config: RunConfig, data: Dataset) -> float:
         model.train()
         for i in range(steps):
             frac = (epoch * steps + i) / (steps * config.epochs)
+            if config.schedule == "cosine":
+                lr = config.lr * 0.5 * (1 + math.cos(math.pi * frac))
+            else:
+                lr = config.lr * 0.1 ** ((frac >= 0.5) + (frac >= 0.75))
             for g in opt.param_groups:
-                g["lr"] = config.lr * 0.1 ** ((frac >= 0.5) + (frac >= 0.75))
+                g["lr"] = lr
             idx = order[i * bs : (i + 1) * bs].to(device)
             loss = F.cross_entropy(model(x_all[idx]), y_all[idx])
             opt.zero_grad(set_to_none=True)
@@ -76,6 +82,8 @@ def hand_run(config: RunConfig, data: Dataset) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="digits", help="digits (the quick preset) or digits32")
+    parser.add_argument("--width", type=int, default=16, help="16 with digits, 8 with digits32 (the presets)")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per run in the engine-vs-hand part")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
@@ -86,10 +94,11 @@ def main() -> None:
     print(
         f"# bench_train: device={args.device} threads={threads} load={os.getloadavg()[0]:.1f} torch={torch.__version__}"
     )
-    data = load_dataset("digits")
+    data = load_dataset(args.dataset)
 
     if not args.skip_comparison:
-        configs = [RunConfig.from_arch(n, epochs=8, width=16, device=args.device) for n in FOUR]
+        configs = [RunConfig.from_arch(n, dataset=args.dataset, width=args.width, device=args.device) for n in FOUR]
+        c = configs[0]
         PairedTrainer(configs, data)  # first-use costs (optimizer import, kernels) out of the timing
         start, cpu_start = time.perf_counter(), time.process_time()
         trainer = PairedTrainer(configs, data)
@@ -98,7 +107,8 @@ def main() -> None:
         total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         # CPU seconds used: on a shared machine, the wall time a quiet one would need with these threads
         print(
-            f"four-run comparison (digits, 8 epochs, width 16, batch 128, lr 0.02): {total:.1f} s wall, "
+            f"four-run comparison ({c.dataset}, {c.epochs} epochs, width {c.width}, batch {c.batch_size}, lr {c.lr:g}, "
+            f"{c.schedule}): {total:.1f} s wall, "
             f"{cpu:.1f} s CPU ({threads} thread{'s' if threads > 1 else ''})"
         )
         for r in trainer.runs:
@@ -109,7 +119,9 @@ def main() -> None:
             )
 
     for name in ("cifar-plain-20", "cifar-resnet-56"):
-        config = RunConfig.from_arch(name, epochs=args.epochs, device=args.device)
+        config = RunConfig.from_arch(
+            name, dataset=args.dataset, width=args.width, epochs=args.epochs, device=args.device
+        )
         engine, hand = [], []
         for _ in range(args.repeats):  # alternate so load drifts hit both alike
             engine.append(engine_run(config, data))

@@ -69,14 +69,23 @@ def build_parser() -> argparse.ArgumentParser:
         default="cifar-plain-20,cifar-plain-56,cifar-resnet-20,cifar-resnet-56",
         help="comma-separated cifar-plain-N / cifar-resnet-N names",
     )
-    p.add_argument("--dataset", default="digits", help="digits (offline), mnist, fashion-mnist, cifar10")
+    p.add_argument(
+        "--dataset",
+        default="digits",
+        help="digits or digits32 (offline, 8x8 / 32x32 RGB), mnist, fashion-mnist, cifar10",
+    )
     p.add_argument("--width", type=int, default=16)
-    p.add_argument("--epochs", type=int, default=None, help="default: the dataset's recipe (8 on digits)")
+    p.add_argument(
+        "--epochs", type=int, default=None, help="default: the dataset's recipe (8 on digits, 4 on digits32)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
-        "--lr", type=float, default=None, help="default: the dataset's recipe (0.02 on digits, 0.1 otherwise)"
+        "--lr",
+        type=float,
+        default=None,
+        help="default: the dataset's recipe (0.02 on digits and digits32, 0.1 otherwise)",
     )
-    p.add_argument("--batch-size", type=int, default=None, help="default: the dataset's recipe (128)")
+    p.add_argument("--batch-size", type=int, default=None, help="default: the dataset's recipe (128; 32 on digits32)")
     p.add_argument("--preact", action="store_true", help="pre-activation blocks")
     p.add_argument("--shortcut", choices=("A", "B"), default="A")
     p.add_argument("--final-survival", type=float, default=1.0, help="stochastic depth (1.0 = off)")

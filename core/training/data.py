@@ -1,8 +1,13 @@
 """Datasets as ready-to-train tensors: an offline default plus torchvision's classic sets.
 
-The offline default is scikit-learn's 8x8 handwritten digits (1,797 images, 10 classes): the file
-ships inside the scikit-learn wheel, which ConvAtlas already needs, so a fresh machine with no
-internet trains at once, and 8x8 images make a 56-layer net fast enough for a live demo on a CPU.
+The offline sets are built from scikit-learn's 8x8 handwritten digits (1,797 images, 10 classes),
+whose file ships inside the scikit-learn wheel ConvAtlas already needs, so a fresh machine with no
+internet trains at once:
+- "digits": the 8x8 images themselves, small enough for a 56-layer net to train in seconds on a CPU;
+- "digits32": the same digits re-rendered at CIFAR's geometry (32x32 RGB, so a CIFAR net has its
+  three stages at 32/16/8), each source image several times with random pose, stroke, colours,
+  background texture, clutter lines and noise. Train and test renders come from disjoint writers'
+  images, so the test error measures generalisation to unseen handwriting, not to a new render.
 MNIST, Fashion-MNIST and CIFAR-10 come through torchvision: found in the data folder
 (`$CONVATLAS_HOME/data`), downloaded there when online, otherwise a clear UserError.
 
@@ -18,20 +23,35 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from core.errors import UserError
 from core.memo import MiB, bounded
 
 DATASETS = {  # name -> one line for menus
     "digits": "8x8 handwritten digits (scikit-learn, offline, 1,797 images)",
+    "digits32": "the digits re-rendered at 32x32 RGB like CIFAR-10 (offline, generated, 10,064 images)",
     "mnist": "MNIST 28x28 handwritten digits (torchvision download, 70,000 images)",
     "fashion-mnist": "Fashion-MNIST 28x28 clothing (torchvision download, 70,000 images)",
     "cifar10": "CIFAR-10 32x32 colour photos (torchvision download, 60,000 images)",
 }
-SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
-SIZES = {"digits": (1438, 359), "mnist": (60000, 10000), "fashion-mnist": (60000, 10000), "cifar10": (50000, 10000)}
+SHAPES = {
+    "digits": (1, 8, 8),
+    "digits32": (3, 32, 32),
+    "mnist": (1, 28, 28),
+    "fashion-mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
+}
+SIZES = {
+    "digits": (1438, 359),
+    "digits32": (1438 * 6, 359 * 4),
+    "mnist": (60000, 10000),
+    "fashion-mnist": (60000, 10000),
+    "cifar10": (50000, 10000),
+}
 NUM_CLASSES = 10  # every dataset here has ten classes
 DIGITS_TEST_FRACTION = 0.2
+DIGITS32_RENDERS = (6, 4)  # renders of each train, test source image
 
 
 def convatlas_home() -> Path:
@@ -82,6 +102,8 @@ def _dataset_bytes(d: Dataset) -> int:
 def _load(name: str, seed: int, folder: str, train_limit: int | None, download: bool) -> Dataset:
     if name == "digits":
         train_x, train_y, test_x, test_y = _digits(seed)
+    elif name == "digits32":
+        train_x, train_y, test_x, test_y = _digits32(seed)
     else:
         train_x, train_y, test_x, test_y = _torchvision(name, Path(folder), download)
     if train_limit is not None and train_limit < len(train_y):
@@ -102,7 +124,7 @@ def _load(name: str, seed: int, folder: str, train_limit: int | None, download: 
     )
 
 
-def _digits(seed: int):
+def _digits(seed: int, test_fraction: float = DIGITS_TEST_FRACTION):
     # Read scikit-learn's bundled file directly: importing sklearn.datasets costs seconds (scipy).
     import gzip
     from importlib.util import find_spec
@@ -113,9 +135,57 @@ def _digits(seed: int):
     x = table[:, :64].view(-1, 1, 8, 8) / 16.0
     y = table[:, 64].long()
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
-    n_test = int(len(y) * DIGITS_TEST_FRACTION)
+    n_test = int(len(y) * test_fraction)
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
+
+
+def _digits32(seed: int):
+    """The digits split as `_digits(seed)` splits them, each image rendered DIGITS32_RENDERS times."""
+    train_src, train_y, test_src, test_y = _digits(seed)
+    g = torch.Generator().manual_seed(seed * 7919 + 32)
+    train_n, test_n = DIGITS32_RENDERS
+    train_x = render_digits(train_src.repeat(train_n, 1, 1, 1), g)
+    test_x = render_digits(test_src.repeat(test_n, 1, 1, 1), g)
+    return train_x, train_y.repeat(train_n), test_x, test_y.repeat(test_n)
+
+
+def render_digits(src: torch.Tensor, g: torch.Generator, size: int = 32) -> torch.Tensor:
+    """8x8 digits (N, 1, 8, 8) in [0, 1] -> RGB images (N, 3, size, size) in [0, 1], one random
+    rendering each: the digit smoothly upsampled, thinned or thickened, rotated, scaled, sheared and
+    moved, in a random colour on a random textured background, crossed by clutter lines, plus noise."""
+    n = len(src)
+
+    def u(lo, hi, *shape):
+        return lo + (hi - lo) * torch.rand(n, *shape, generator=g)
+
+    glyph = F.interpolate(src, size=(size, size), mode="bicubic", align_corners=False).clamp(0, 1)
+    # stroke: a soft threshold of the smooth glyph; a low threshold gives a thick stroke
+    glyph = torch.sigmoid((glyph - u(0.25, 0.55, 1, 1, 1)) * 14)
+    # pose: output pixel -> glyph pixel (affine_grid's theta), so 1/scale shrinks the digit
+    angle, scale, shear = u(-0.25, 0.25), u(0.7, 0.95), u(-0.2, 0.2)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack(
+        [torch.stack([cos, -sin + shear, u(-0.15, 0.15)], 1), torch.stack([sin, cos, u(-0.15, 0.15)], 1)], 1
+    )  # (N, 2, 3)
+    grid = F.affine_grid(theta, (n, 1, size, size), align_corners=False)
+    mask = F.grid_sample(glyph, grid, align_corners=False, padding_mode="zeros")  # (N, 1, S, S)
+    # colours: any hue, but light ink on darker paper, so the digit always stands out
+    paper, ink = u(0, 0.45, 3, 1, 1), u(0.55, 1, 3, 1, 1)
+    # background texture: smooth per-channel noise from a 4x4 grid
+    texture = F.interpolate(u(-0.1, 0.1, 3, 4, 4), size=(size, size), mode="bicubic", align_corners=False)
+    image = (paper + texture) * (1 - mask) + ink * mask
+    # clutter: in half the images a thin straight line in a random colour (distance field to a segment)
+    coords = (torch.arange(size) + 0.5) / size
+    py, px = coords.view(1, size, 1), coords.view(1, 1, size)
+    ax, ay, bx, by = (u(0, 1, 1, 1) for _ in range(4))
+    dx, dy = bx - ax, by - ay
+    t = (((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy + 1e-6)).clamp(0, 1)
+    dist = torch.hypot(px - ax - t * dx, py - ay - t * dy) * size  # (N, S, S) in pixels
+    line = (1 - dist).clamp(0, 1).unsqueeze(1) * (u(0, 1, 1, 1, 1) < 0.5) * u(0.3, 0.7, 1, 1, 1)
+    image = image * (1 - line) + u(0, 1, 3, 1, 1) * line
+    image = image + u(0, 0.05, 1, 1, 1) * torch.randn(image.shape, generator=g)
+    return image.clamp(0, 1)
 
 
 CIFAR10_FOLDER = "cifar-10-batches-py"  # torchvision's (and the dataset's own) layout

@@ -10,6 +10,8 @@ import pytest
 from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
+from core.training.config import RECIPES
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "4_Plain_vs_Residual.py")
 TINY = {"pvr_depths": (8, 14), "pvr_width": 4, "pvr_epochs": 2, "pvr_batch": 32}  # ~90 steps a run: several ticks
@@ -40,6 +42,18 @@ def test_defaults_are_the_degradation_demo(page):
     assert page.session_state["pvr_depths"] == (20, 56) and page.session_state["pvr_dataset"] == "digits"
     assert any("estimated" in c.value for c in page.caption)
     assert not page.error and "Start" in page.info[0].value
+
+
+def test_cifar_geometry_preset_takes_its_recipe(page):
+    """The 32x32 preset sets the measured digits32 recipe, and the estimate follows the new cost."""
+    quick = next(c.value for c in page.caption if "estimated" in c.value)
+    page.button(key="pvr_preset_1").click().run()
+    ss = page.session_state
+    recipe = RECIPES["digits32"]
+    assert (ss["pvr_dataset"], ss["pvr_width"]) == ("digits32", 8)
+    assert (ss["pvr_epochs"], ss["pvr_lr"], ss["pvr_batch"]) == (recipe.epochs, recipe.lr, recipe.batch_size)
+    assert not page.exception and not page.error
+    assert next(c.value for c in page.caption if "estimated" in c.value) != quick
 
 
 def run_until(at: AppTest, done, runs: int = 600) -> AppTest:

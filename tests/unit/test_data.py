@@ -123,3 +123,32 @@ def test_gzip_left_alone_is_not_a_crash(tmp_path):
     (raw / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"not really"))
     with pytest.raises(UserError, match="mnist is not in"):
         load_dataset("mnist", data_dir=tmp_path, download=False)
+
+
+def test_digits32_renders_unseen_writers_at_cifar_geometry():
+    d = load_dataset("digits32", seed=0)
+    n_train, n_test = data_module.SIZES["digits32"]
+    assert d.train_x.shape == (n_train, 3, 32, 32) and d.test_x.shape == (n_test, 3, 32, 32)
+    assert d.shape == data_module.SHAPES["digits32"] and not d.augment  # flips would mirror the digits
+    assert torch.bincount(d.train_y, minlength=10).min() > n_train // 20  # every class, roughly balanced
+    # the renders are the 8x8 split of the same seed: train and test come from disjoint source images
+    src_train, src_y, src_test, test_y = data_module._digits(0)
+    train_n, test_n = data_module.DIGITS32_RENDERS
+    assert torch.equal(d.train_y, src_y.repeat(train_n)) and torch.equal(d.test_y, test_y.repeat(test_n))
+    # each render of one source image is a different picture; the same seed gives the same pictures
+    first, second = d.train_x[0], d.train_x[len(src_y)]
+    assert (first - second).abs().mean() > 0.1
+    assert torch.equal(load_dataset("digits32", seed=0).train_x, d.train_x)
+
+
+def test_render_digits_keeps_the_digit_readable():
+    """The rendering is a pose, colour and clutter change, not noise: a glyph drawn in a fixed
+    colour on a fixed background comes out with its ink where the digit is."""
+    src = torch.zeros(1, 1, 8, 8)
+    src[0, 0, 1:7, 3:5] = 1.0  # a vertical bar: a "1"
+    image = data_module.render_digits(src.repeat(64, 1, 1, 1), torch.Generator().manual_seed(0))
+    assert image.shape == (64, 3, 32, 32) and image.min() >= 0 and image.max() <= 1
+    # the bar stands upright within the pose range: the centre column differs from the corners
+    centre = image[:, :, 8:24, 14:18].mean(dim=(2, 3))
+    corners = image[:, :, :4, :4].mean(dim=(2, 3))
+    assert ((centre - corners).abs().sum(1) > 0.2).float().mean() > 0.8

@@ -26,7 +26,7 @@ def test_digits_offline_normalised_and_split_by_seed():
     assert abs(d.train_x.mean().item()) < 1e-4 and abs(d.train_x.std().item() - 1) < 0.01
     again, other = load_dataset("digits", seed=0), load_dataset("digits", seed=1)
     assert torch.equal(d.test_y, again.test_y) and not torch.equal(d.test_y, other.test_y)
-    assert set(DATASETS) >= {"digits", "mnist", "fashion-mnist", "cifar10"}
+    assert set(DATASETS) >= {"digits", "digits32", "mnist", "fashion-mnist", "cifar10"}
 
 
 def test_missing_download_is_a_user_error(tmp_path):
