@@ -7,6 +7,7 @@ from core.experiments import paths, unravel
 from core.figures import paths as paths_figures
 from core.models.cifar import blocks_per_stage
 from core.training.config import RECIPES, RunConfig
+from core.training.data import DATASETS
 from ui import cached, graphs, training_panel
 from ui.figures import show
 from ui.page import open_store, report_damaged, setup, show_user_error
@@ -61,6 +62,7 @@ st.caption(
 
 # ---------------------------------------------------------------- 3. trained nets
 st.header("3 · Trained nets: lesions and gradients")
+TRAINING_DATA = {name: DATASETS[name] for name in ("digits32", "digits")}  # offline; the lesion scene's first
 store = open_store()
 
 
@@ -82,7 +84,16 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
         "net?** A plain net the depth of the ResNet trains far worse (the degradation problem), and "
         "lesioning a net that never learned shows nothing: its error is high before any deletion."
     )
-    deep_plain = store.find([RunConfig(net="plain", depth=56, epochs=int(RECIPES["digits"].epochs))])
+    dataset = st.selectbox(
+        "Training data",
+        list(TRAINING_DATA),
+        key="train_dataset",
+        bind="query-params",
+        format_func=TRAINING_DATA.get,
+        on_change=lambda: st.session_state.update(train_epochs=RECIPES[st.session_state.train_dataset].epochs),
+        help="Width, learning rate and batch size follow the data's recipe",
+    )
+    deep_plain = store.find([RunConfig(net="plain", depth=56, dataset=dataset)])
     if deep_plain:  # the stored run's own numbers
         info = store.list(ids=list(deep_plain))[0]
         st.caption(
@@ -94,7 +105,7 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
         "Residual net depth", [8, 14, 20, 32, 44, 56, 110], index=5, key="train_res_depth", bind="query-params"
     )
     plain_depth = b.selectbox("Plain net depth", [8, 14, 20], index=2, key="train_plain_depth", bind="query-params")
-    epochs = c.number_input("Epochs", 1, 50, RECIPES["digits"].epochs, key="train_epochs", bind="query-params")
+    epochs = c.number_input("Epochs", 1, 50, RECIPES[dataset].epochs, key="train_epochs", bind="query-params")
     stochastic = d.checkbox(
         "Also train the residual net with stochastic depth (p_L = 0.5)",
         value=True,
@@ -103,7 +114,7 @@ with st.expander("Train nets for this page", expanded=not training_rows()):
         help="Huang et al. 2016: during training each block's branch is "
         "dropped with a probability rising linearly to 1 − p_L = 0.5 at the last block.",
     )
-    configs = paths.training_configs(res_depth, plain_depth, int(epochs), stochastic)
+    configs = paths.training_configs(res_depth, plain_depth, int(epochs), stochastic, dataset=dataset)
     missing = [c for c in configs if store.find([c]) is None]  # identical runs stored: not trained again
     columns = training_panel.controls("paths", missing, disabled=not missing, start_label="▶ Train")
     stored = [c.label for c in configs if c not in missing]

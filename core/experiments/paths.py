@@ -366,11 +366,17 @@ STOCHASTIC_DEPTH_FINAL_SURVIVAL = 0.5  # p_L of Huang et al. 2016
 
 
 def training_configs(
-    residual_depth: int, plain_depth: int, epochs: int, stochastic_depth: bool, dataset: str = "digits", seed: int = 0
+    residual_depth: int,
+    plain_depth: int,
+    epochs: int | None,
+    stochastic_depth: bool,
+    dataset: str = "digits",
+    seed: int = 0,
 ) -> list:
     """The runs this view compares: a residual net, a plain net (the deepest that still trains), and
-    optionally the residual net again with stochastic depth -- all on one seed."""
-    common = dict(epochs=epochs, dataset=dataset, seed=seed)  # lr, batch size: the dataset's recipe
+    optionally the residual net again with stochastic depth -- all on one seed. Epochs None, width,
+    lr and batch size: the dataset's recipe."""
+    common = dict(epochs=epochs, dataset=dataset, seed=seed)
     configs = [
         RunConfig(net="resnet", depth=residual_depth, **common),
         RunConfig(net="plain", depth=plain_depth, **common),

@@ -49,8 +49,11 @@ class Scene:
     figure: str = ""  # widget key of the scene's main figure (its container has class st-key-<figure>)
 
 
-def _digits(net: str, depth: int) -> RunConfig:
-    return RunConfig(net=net, depth=depth)
+PAPER_GEOMETRY = "digits32"  # the training scenes' data: 32x32 RGB, three stages at 32/16/8 as on CIFAR-10
+
+
+def _digits(net: str, depth: int, dataset: str = "digits") -> RunConfig:
+    return RunConfig(net=net, depth=depth, dataset=dataset)  # the rest from the dataset's recipe
 
 
 SCENES = [
@@ -62,7 +65,7 @@ SCENES = [
         "Point at the dashed curves: in the paper plain-56 ends with a HIGHER training error than plain-20 — "
         "not overfitting, a worse fit of the training set itself; then at the solid residual curves. The "
         "line above the curves gives these runs' numbers.",
-        tuple(_digits(net, d) for d in (20, 56) for net in ("plain", "resnet")),
+        tuple(_digits(net, d, PAPER_GEOMETRY) for d in (20, 56) for net in ("plain", "resnet")),
         figure="pvr_fig_train_error",
     ),
     Scene(
@@ -91,7 +94,7 @@ SCENES = [
         "Delete one block of the trained ResNet-56 at test time, then a layer of the plain net. Veit et al. "
         "found single deletions barely matter in a ResNet (except at downsampling) while a plain net "
         "collapses: the page says how far these runs bear that out.",
-        tuple(paths.training_configs(56, 20, 8, stochastic_depth=True)),
+        tuple(paths.training_configs(56, 20, None, stochastic_depth=True, dataset=PAPER_GEOMETRY)),
         needs_weights=True,
         figure="paths_single",
     ),

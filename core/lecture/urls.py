@@ -204,11 +204,12 @@ ENSEMBLE_OF_PATHS = Page(
     "Ensemble of Paths",
     "🕸️",
     "Unravel a ResNet into 2ⁿ paths, delete its blocks at test time, and see which paths carry the gradient.",
-    ("unravel_n", "lengths_depth", "train_res_depth", "train_plain_depth", "train_epochs", "train_sd"),
+    ("unravel_n", "lengths_depth", "train_dataset", "train_res_depth", "train_plain_depth", "train_epochs", "train_sd"),
     later_keys=("paths_analysis", "paths_samples", "random_kmax", "reorder_kmax"),
     names={
         "unravel_n": "Residual blocks to unravel",
         "lengths_depth": "Depth of the CIFAR net",
+        "train_dataset": "Training data",
         "train_res_depth": "Residual net depth",
         "train_plain_depth": "Plain net depth",
         "train_epochs": "Epochs",

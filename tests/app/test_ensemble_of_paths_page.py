@@ -98,6 +98,7 @@ def test_analyses_on_stored_runs(trained_home, monkeypatch):
 
 def test_train_button_starts_the_engine(tmp_path, monkeypatch):
     at = open_page(tmp_path, monkeypatch)
+    at.selectbox(key="train_dataset").set_value("digits").run()  # the quick data: seconds
     at.selectbox(key="train_res_depth").set_value(8)
     at.selectbox(key="train_plain_depth").set_value(8)
     at.number_input(key="train_epochs").set_value(1)
@@ -134,6 +135,7 @@ def test_first_pick_skips_a_plain_net_that_never_learned(tmp_path, monkeypatch):
 
 def test_train_trains_only_what_is_not_stored_and_shows_the_new_runs(trained_home, monkeypatch):
     at = open_page(trained_home, monkeypatch)
+    at.selectbox(key="train_dataset").set_value("digits").run()
     at.selectbox(key="train_res_depth").set_value(8)
     at.selectbox(key="train_plain_depth").set_value(8)
     at.number_input(key="train_epochs").set_value(1)
@@ -179,3 +181,15 @@ def test_deleting_the_blocks_you_pick_measures_the_error_at_once(trained_home, m
     assert colours[0] == colours[2] == "#e8590c" != colours[1]
     at.button(key="pick_restore").click().run()
     assert "0 blocks deleted" in {m.label for m in at.metric}
+
+
+def test_training_data_choice_sets_its_recipe(tmp_path, monkeypatch):
+    """The lesion scene's data (digits at 32x32) is the default; picking the 8x8 digits takes their
+    epochs."""
+    from core.training.config import RECIPES
+
+    at = open_page(tmp_path, monkeypatch)
+    assert at.selectbox(key="train_dataset").value == "digits32"
+    assert at.number_input(key="train_epochs").value == RECIPES["digits32"].epochs
+    at.selectbox(key="train_dataset").set_value("digits").run()
+    assert at.number_input(key="train_epochs").value == RECIPES["digits"].epochs and not at.exception

@@ -14,7 +14,13 @@ from core.training.config import RECIPES
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "4_Plain_vs_Residual.py")
-TINY = {"pvr_depths": (8, 14), "pvr_width": 4, "pvr_epochs": 2, "pvr_batch": 32}  # ~90 steps a run: several ticks
+TINY = {
+    "pvr_depths": (8, 14),
+    "pvr_width": 4,
+    "pvr_epochs": 2,
+    "pvr_batch": 32,
+    "pvr_dataset": "digits",
+}  # ~90 steps a run: several ticks
 
 
 @pytest.fixture
@@ -39,21 +45,23 @@ def figure(at: AppTest, key: str) -> dict:
 
 
 def test_defaults_are_the_degradation_demo(page):
-    assert page.session_state["pvr_depths"] == (20, 56) and page.session_state["pvr_dataset"] == "digits"
+    """The degradation scene's settings: plain-20/56 and ResNet-20/56 by the digits32 recipe."""
+    ss, recipe = page.session_state, RECIPES["digits32"]
+    assert ss["pvr_depths"] == (20, 56) and ss["pvr_dataset"] == "digits32" and ss["pvr_width"] == recipe.width
+    assert (ss["pvr_epochs"], ss["pvr_lr"], ss["pvr_batch"]) == (recipe.epochs, recipe.lr, recipe.batch_size)
     assert any("estimated" in c.value for c in page.caption)
     assert not page.error and "Start" in page.info[0].value
 
 
-def test_cifar_geometry_preset_takes_its_recipe(page):
-    """The 32x32 preset sets the measured digits32 recipe, and the estimate follows the new cost."""
-    quick = next(c.value for c in page.caption if "estimated" in c.value)
+def test_quick_preset_takes_the_digits_recipe(page):
+    """The quick preset sets the 8x8 digits' recipe, and the estimate follows the new cost."""
+    default = next(c.value for c in page.caption if "estimated" in c.value)
     page.button(key="pvr_preset_1").click().run()
-    ss = page.session_state
-    recipe = RECIPES["digits32"]
-    assert (ss["pvr_dataset"], ss["pvr_width"]) == ("digits32", 8)
+    ss, recipe = page.session_state, RECIPES["digits"]
+    assert (ss["pvr_dataset"], ss["pvr_width"]) == ("digits", recipe.width)
     assert (ss["pvr_epochs"], ss["pvr_lr"], ss["pvr_batch"]) == (recipe.epochs, recipe.lr, recipe.batch_size)
     assert not page.exception and not page.error
-    assert next(c.value for c in page.caption if "estimated" in c.value) != quick
+    assert next(c.value for c in page.caption if "estimated" in c.value) != default
 
 
 def run_until(at: AppTest, done, runs: int = 600) -> AppTest:

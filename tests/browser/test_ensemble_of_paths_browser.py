@@ -6,7 +6,7 @@ from conftest import assert_no_exception, screenshot, wait_idle
 
 def test_ensemble_of_paths_in_a_browser(app_url, page):
     page.goto(
-        f"{app_url}/Ensemble_of_Paths?unravel_n=4&train_res_depth=8&train_plain_depth=8&train_epochs=1&train_sd=false"
+        f"{app_url}/Ensemble_of_Paths?unravel_n=4&train_dataset=digits&train_res_depth=8&train_plain_depth=8&train_epochs=1&train_sd=false"
     )
     wait_idle(page)
     assert_no_exception(page)

@@ -93,7 +93,11 @@ def test_live_curves_never_fade(app_url, page):
     """Streamlit dims a fragment's elements to 33% while it reruns (every tick of the training)."""
     # settings no other test uses (a finished job with the same key would replay at once) and epochs enough
     # that it still trains while the charts are watched
-    _open(page, app_url, "Plain_vs_Residual?pvr_depths=8&pvr_depths=14&pvr_width=6&pvr_batch=32&pvr_epochs=40")
+    _open(
+        page,
+        app_url,
+        "Plain_vs_Residual?pvr_dataset=digits&pvr_depths=8&pvr_depths=14&pvr_width=6&pvr_batch=32&pvr_epochs=40",
+    )
     page.locator(".st-key-pvr_start button").click()
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=120_000)
     page.wait_for_selector(".st-key-pvr_stop button:not([disabled])", timeout=60_000)

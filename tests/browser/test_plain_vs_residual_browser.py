@@ -8,7 +8,7 @@ import time
 
 from conftest import assert_no_exception, screenshot, wait_idle
 
-TINY = "pvr_depths=8&pvr_depths=14&pvr_width=4&pvr_batch=32"  # settings come from the URL (bound widgets)
+TINY = "pvr_dataset=digits&pvr_depths=8&pvr_depths=14&pvr_width=4&pvr_batch=32"  # settings come from the URL (bound widgets)
 
 
 def open_page(page, app_url: str, query: str) -> None:
@@ -59,7 +59,9 @@ def test_two_tabs_train_at_once(browser, app_url):
     for width in (4, 8):
         context = browser.new_context(viewport={"width": 1600, "height": 1000})
         tab = context.new_page()
-        open_page(tab, app_url, f"pvr_depths=8&pvr_depths=14&pvr_width={width}&pvr_epochs=2&pvr_batch=64")
+        open_page(
+            tab, app_url, f"pvr_dataset=digits&pvr_depths=8&pvr_depths=14&pvr_width={width}&pvr_epochs=2&pvr_batch=64"
+        )
         tabs.append((context, tab, width))
     for _, tab, _ in tabs:
         tab.locator(".st-key-pvr_start button").click()

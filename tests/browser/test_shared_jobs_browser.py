@@ -22,7 +22,7 @@ from conftest import ROOT, SCREENSHOTS, _free_port, assert_no_exception, wait_id
 
 SESSIONS_PER_SERVER = 5
 # 4 runs (plain/residual × depth 8/14), width 4, 2 epochs: a few seconds each on one worker thread
-SETTINGS = "pvr_depths=8&pvr_depths=14&pvr_width=4&pvr_epochs=2&pvr_batch=64&pvr_seed=11"
+SETTINGS = "pvr_dataset=digits&pvr_depths=8&pvr_depths=14&pvr_width=4&pvr_epochs=2&pvr_batch=64&pvr_seed=11"
 WARM_UP = (
     "from core.training import engine, jobs\n"
     "from core.training.config import RunConfig\n"
