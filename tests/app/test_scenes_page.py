@@ -68,7 +68,7 @@ def test_fresh_machine_replays_the_shipped_scene_runs(tmp_path, monkeypatch):
     assert not paths_page.exception
     said = " ".join(m.value for m in paths_page.markdown)
     assert "deletions cost at most" in said and "ResNet-56" in said
-    assert any("plain-56 ended at" in c.value for c in paths_page.caption)  # the stored run's own numbers
+    assert any("plain-56 (w8) ended at" in c.value for c in paths_page.caption)  # the stored run's own numbers
     assert store_has_all_scene_runs()
 
 
