@@ -183,8 +183,11 @@ def export(run_ids: list[int]) -> str:
 
 
 buttons = training_panel.controls("pvr", configs, disabled=settings_error is not None)
+stored_ids = None if settings_error else store.find(configs)
 if settings_error:
     show_user_error(settings_error)
+elif stored_ids:  # Start replays them: no training time to warn about
+    buttons[3].caption(f"{len(configs)} runs: {', '.join(c.label for c in configs)} · stored: no training wait")
 else:
     total = sum(e.seconds for e in estimates)
     memory = max(e.memory_bytes for e in estimates)
@@ -236,15 +239,14 @@ def show_results(runs, running_now: bool) -> None:
 
 def stored_panel() -> None:
     """Before any training in this session: the stored runs of exactly these settings, if any."""
-    stored = None if settings_error else store.find(configs)
-    if stored:  # trained before (a prepared scene, the CLI, another session): replay at once
+    if stored_ids:  # trained before (a prepared scene, the CLI, another session): replay at once
         st.info(
-            f"Showing **stored runs** {', '.join(map(str, stored))} of exactly these settings — no "
+            f"Showing **stored runs** {', '.join(map(str, stored_ids))} of exactly these settings — no "
             "training wait. Identical runs are never trained twice (**▶ Start** replays them); change "
             "the seed to train new ones.",
             icon="💾",
         )
-        show_results([(r.config, r.history) for r in (store.load(i, with_model=False) for i in stored)], False)
+        show_results([(r.config, r.history) for r in (store.load(i, with_model=False) for i in stored_ids)], False)
         return
     st.info("Press **▶ Start** above (or pick a preset in the sidebar) to train the comparison.", icon="👆")
 

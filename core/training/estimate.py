@@ -55,20 +55,22 @@ def _conv_shapes(depth: int, width: int, in_channels: int, size: int):
     return shapes
 
 
-@lru_cache(maxsize=1)
-def _machine_macs_per_second() -> float:
-    """Calibrate once: time training steps of plain-20 on the digits' 8x8 images (the page's default
-    scale; bigger images run at a higher rate, so estimates for them err on the long side)."""
+@lru_cache(maxsize=16)
+def _machine_macs_per_second(channels: int, size: int, width: int, batch: int) -> float:
+    """Calibrate once per input shape, width and batch: time training steps of plain-20 at exactly
+    these (small images and narrow layers run far below the CPU's peak rate, so one calibration on
+    8x8 digits put 32x32 runs at 5x their time)."""
     configure_cpu()
-    model = zoo.build("cifar-plain-20", width=16, in_channels=1, num_classes=10).train()
+    model = zoo.build("cifar-plain-20", width=width, in_channels=channels, num_classes=10).train()
     g = torch.Generator().manual_seed(0)  # not the global generator: a training thread may be seeding it
-    x, y = torch.randn(64, 1, 8, 8, generator=g), torch.randint(0, 10, (64,), generator=g)
+    x = torch.randn(batch, channels, size, size, generator=g)
+    y = torch.randint(0, 10, (batch,), generator=g)
     best = math.inf
-    for _ in range(3):  # the first call also sets up kernels; keep the fastest
+    for _ in range(6):  # the first calls also set up kernels and memory; keep the fastest
         start = time.perf_counter()
         F.cross_entropy(model(x), y).backward()
         best = min(best, time.perf_counter() - start)
-    macs = sum(9 * i * o * s * s for i, o, s in _conv_shapes(20, 16, 1, 8)) * 64 * 3  # fwd + 2x bwd
+    macs = sum(9 * i * o * s * s for i, o, s in _conv_shapes(20, width, channels, size)) * batch * 3  # fwd + 2x bwd
     return macs / best
 
 
@@ -82,7 +84,8 @@ def estimate(
     # conv, BN and ReLU outputs are kept for the backward pass: ~3 tensors per conv, float32
     activations = 3 * sum(o * s * s for _, o, s in convs) * min(config.batch_size, n_train) * 4
     memory = 3 * params * 4 + activations
-    seconds = config.epochs * (3 * macs * n_train + macs * n_test) / _machine_macs_per_second()
+    rate = _machine_macs_per_second(shape[0], shape[1], config.width, min(config.batch_size, n_train, 128))
+    seconds = config.epochs * (3 * macs * n_train + macs * n_test) / rate
     return Estimate(seconds=seconds, memory_bytes=memory, macs_per_image=macs, params=params)
 
 

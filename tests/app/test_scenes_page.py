@@ -61,6 +61,7 @@ def test_fresh_machine_replays_the_shipped_scene_runs(tmp_path, monkeypatch):
     pvr = AppTest.from_file(str(ROOT / "pages" / "4_Plain_vs_Residual.py"), default_timeout=60).run()
     assert not pvr.exception
     assert any("stored runs" in info.value for info in pvr.info)
+    assert any("stored: no training wait" in c.value for c in pvr.caption) and not pvr.warning  # no time to warn of
     sentence = [s.value for s in pvr.success]
     assert sentence and sentence[0].startswith("plain-56 trains") and "ResNet-56 trains" in sentence[0]
 
