@@ -41,6 +41,9 @@ def styled(fig: go.Figure) -> go.Figure:
     if big:
         fig.update_layout(**PRESENTATION)
         fig.update_traces(selector=dict(type="scatter"), line_width=4)
+        legend = fig.layout.legend
+        if legend.orientation == "h" and legend.y is not None and legend.y < 0:  # below the plot
+            fig.update_layout(legend_y=legend.y - 0.1)  # clear of the larger x-axis title
     # Streamlit's chart theme shrinks tick labels; set them so they scale with the view
     fig.update_xaxes(tickfont_size=20 if big else 15, title_font_size=24 if big else 17)
     fig.update_yaxes(tickfont_size=20 if big else 15, title_font_size=24 if big else 17)
