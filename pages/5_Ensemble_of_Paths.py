@@ -140,9 +140,10 @@ by_id = {r.id: r for r in runs}
 
 def default_selection() -> list[int]:
     """The newest residual run, the newest plain run that learned (a deep plain net that stayed near
-    chance shows nothing when lesioned) and the newest stochastic-depth run."""
+    chance shows nothing when lesioned) and the newest stochastic-depth run — trained on the data
+    chosen above where it has such runs, so the lesion scene opens on its own runs."""
     picks = {}
-    for r in runs:  # newest first
+    for r in sorted(runs, key=lambda r: r.config.dataset != dataset):  # stable: newest first within each
         if r.config.net == "plain" and (r.final_test_error is None or r.final_test_error >= 0.5):
             continue
         picks.setdefault((r.config.net, r.config.final_survival < 1), r.id)

@@ -133,6 +133,26 @@ def test_first_pick_skips_a_plain_net_that_never_learned(tmp_path, monkeypatch):
     assert not at.warning  # no "has not learned" warning for a default pick
 
 
+def test_first_pick_is_on_the_chosen_training_data(tmp_path, monkeypatch):
+    """A fresh machine holds the lesion scene's 32x32 runs and, newer, the drift scene's 8x8 ones: the
+    analysis opens on the runs of the training data chosen (digits32 by default), not the newest."""
+    from core.training.config import RunConfig
+    from core.training.engine import build_model
+    from core.training.store import RunStore
+
+    store = RunStore(tmp_path / "runs.sqlite")
+    wide = dict(dataset="digits32", epochs=1)
+    resnet32 = store.save(
+        RunConfig("resnet", 8, **wide), fake_history(0.02), build_model(RunConfig("resnet", 8, **wide))
+    )
+    plain32 = store.save(RunConfig("plain", 8, **wide), fake_history(0.04), build_model(RunConfig("plain", 8, **wide)))
+    for net in ("resnet", "plain"):  # newer, on the 8x8 digits
+        store.save(RunConfig(net, 8, epochs=1), fake_history(0.03), build_model(RunConfig(net, 8)))
+    at = open_page(tmp_path, monkeypatch)
+    assert not at.exception, at.exception
+    assert at.multiselect(key="paths_runs").value == [resnet32, plain32]
+
+
 def test_train_trains_only_what_is_not_stored_and_shows_the_new_runs(trained_home, monkeypatch):
     at = open_page(trained_home, monkeypatch)
     at.selectbox(key="train_dataset").set_value("digits").run()
