@@ -55,6 +55,10 @@ def _conv_shapes(depth: int, width: int, in_channels: int, size: int):
     return shapes
 
 
+CALIBRATION_MACS = 2 * 10**9  # work per calibration pass (fwd + bwd): ~0.1 s on a laptop core
+CALIBRATION_WIDTH = 16  # wider nets calibrate at 16: they use a CPU at least as well, so the estimate errs long
+
+
 @lru_cache(maxsize=16)
 def _machine_macs_per_second(channels: int, size: int, width: int, batch: int) -> float:
     """Calibrate once per input shape, width and batch: time training steps of plain-20 at exactly
@@ -84,7 +88,12 @@ def estimate(
     # conv, BN and ReLU outputs are kept for the backward pass: ~3 tensors per conv, float32
     activations = 3 * sum(o * s * s for _, o, s in convs) * min(config.batch_size, n_train) * 4
     memory = 3 * params * 4 + activations
-    rate = _machine_macs_per_second(shape[0], shape[1], config.width, min(config.batch_size, n_train, 128))
+    # calibrate at the run's batch, but with at most CALIBRATION_MACS of work per pass (wide nets on big
+    # images would otherwise calibrate for seconds; a smaller batch runs slower, so they err long)
+    width = min(config.width, CALIBRATION_WIDTH)
+    per_image = sum(9 * i * o * s * s for i, o, s in _conv_shapes(20, width, shape[0], shape[1]))
+    batch = max(1, min(config.batch_size, n_train, CALIBRATION_MACS // (3 * per_image)))
+    rate = _machine_macs_per_second(shape[0], shape[1], width, batch)
     seconds = config.epochs * (3 * macs * n_train + macs * n_test) / rate
     return Estimate(seconds=seconds, memory_bytes=memory, macs_per_image=macs, params=params)
 
