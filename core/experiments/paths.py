@@ -285,7 +285,7 @@ def block_effects(model: CifarNet, x, y) -> dict:
     """Per block of a trained net, what a linked view shows on selecting it: the test error when it
     alone is deleted and its weight-gradient norm. {"intact_error", "rows": DataFrame with block,
     stage, index, downsampling, deletable, error, grad_norm}."""
-    with single_threaded():
+    with threads_for(x):
         rows = lesion_single(model, x, y)
         norms = block_gradient_norms(model, x, y)
         rows["grad_norm"] = rows["block"].map(norms)
@@ -294,7 +294,7 @@ def block_effects(model: CifarNet, x, y) -> dict:
 
 def error_without(model: CifarNet, x, y, names: list[str] | tuple[str, ...]) -> float:
     """Test error with the named blocks deleted together (the others intact)."""
-    with single_threaded(), deleted(model, names):
+    with threads_for(x), deleted(model, names):
         return test_error(model, x, y)
 
 
@@ -318,13 +318,18 @@ def default_ks(model: CifarNet, analysis: str, points: int = 10) -> list[int]:
     return list(range(0, most + 1, step))
 
 
+SMALL_MAPS = 16 * 16  # pixels per map up to which one thread is faster
+
+
 @contextmanager
-def single_threaded():
-    """These passes run small tensors (8x8 maps on the digits), where torch's intra-op threads cost
-    more than they give: bench/bench_paths.py measured the ResNet-56 sweep at 65 s with 2 threads
-    and 3.3 s with 1 on a shared 2-core box. torch's setting is per process, so restore it."""
+def threads_for(images: torch.Tensor):
+    """Small maps (the 8x8 digits) run faster on one thread: torch's intra-op threads cost more
+    than they give there (bench/bench_paths.py measured the ResNet-56 sweep at 65 s with 2 threads and
+    3.3 s with 1 on a shared 2-core box). 32x32 maps use the threads the machine gives. torch's
+    setting is per process, so restore it."""
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    if images.shape[-2] * images.shape[-1] <= SMALL_MAPS:
+        torch.set_num_threads(1)
     try:
         yield
     finally:
@@ -341,7 +346,7 @@ def analyse(
     if samples < 1:
         raise UserError(f"samples must be at least 1, got {samples}")
     model.eval()
-    with single_threaded():
+    with threads_for(test_x):
         result = {
             "analysis": analysis,
             "blocks": len(model.blocks()),

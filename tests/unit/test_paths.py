@@ -161,7 +161,7 @@ def test_single_lesion_sweep_equals_whole_forward_passes(batch):
                 assert row.error == paths.test_error(model, x, y)
 
 
-def test_analyse_runs_single_threaded_and_restores(batch):
+def test_analyse_restores_the_thread_count(batch):
     x, y = batch
     before = torch.get_num_threads()
     result = paths.analyse(small_net("cifar-resnet-8"), x, y, "random", ks=[0, 1], samples=2)
