@@ -73,10 +73,11 @@ def test_walk_the_deck_by_keyboard(app_url, prepared, browser, theme):
             assert_no_exception(page)
             figure = f".st-key-{scenes.get(key).figure}"
             page.wait_for_selector(figure, timeout=180_000)
-            # the slide scrolls its figure into view once drawn (time for a loaded machine); if it never
-            # does, the assertion below says where it is
+            # the slide scrolls its figure into view once drawn (time for a loaded machine, and for the
+            # lesion slide's first analyses of three 32x32 nets, ~50 s quiet); if it never does, the
+            # assertion below says where it is
             with contextlib.suppress(PlaywrightTimeout):
-                page.wait_for_function(INSIDE_JS, arg=figure, timeout=30_000)
+                page.wait_for_function(INSIDE_JS, arg=figure, timeout=150_000)
             box = inside_viewport(page, figure)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"deck-{theme}-{number:02d}-{key}.png"))  # what the projector shows
