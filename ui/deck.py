@@ -55,7 +55,9 @@ SCROLL_JS = """
       [0, 700, 1800].forEach((ms) => setTimeout(show, ms));
       return;
     }
-    if (Date.now() - started < 120000) setTimeout(look, 250);
+    // a slide's first open may analyse for minutes on a slow machine (the lesion slide: three 32x32
+    // nets); keep looking until its run ends, not a fixed short time
+    if (Date.now() - started < 1800000) setTimeout(look, 250);
   };
   setTimeout(look, 300);
 })();
