@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import streamlit as st
 
 from core.errors import UserError
-from core.experiments import transfer
+from core.experiments import transfer, transfer_jobs
 from core.figures import transfer as transfer_figures
-from core.units import format_duration
+from ui import training_panel
 from ui.figures import show
 from ui.page import setup, show_user_error
 
@@ -60,81 +58,49 @@ steps = c6.selectbox(
     help="The same for every strategy and label count (100: the setting the default task was chosen with).",
 )
 STRATEGY_OF_FROZEN = {3: "frozen", 2: "last1", 1: "last2", 0: "all"}
+SOURCE_ORIGIN = {True: "a stored run, reused", False: "trained for this comparison"}
 
-settings = (task_name, depth, seeds, steps)
-results = st.session_state.setdefault("tl_results", {})
-stopped = st.session_state.setdefault("tl_stopped", {})  # settings -> the runs a stopped sweep finished
-RUNS = len(transfer.STRATEGIES) * (len(transfer.SHOTS) + 1) * seeds
-
-
-def run_sweep() -> transfer.TransferResult:
-    task = transfer.make_task(task_name)
-    config = transfer.source_config(task, depth=depth)
-    rows = stopped.setdefault(settings, [])  # filled as runs finish: a Stop keeps them
-    with st.status(
-        "Training the source net (or reusing the stored one), then every strategy…", expanded=True
-    ) as status:
-        bar = st.progress(len(rows) / RUNS, text=f"{len(rows)} of {RUNS} runs done" if rows else "source net…")
-        # A click here ends this script run at the next finished run (Streamlit reruns on any click)
-        st.button("■ Stop", key="tl_stop", help="Keeps the runs finished so far; ▶ Continue trains the rest")
-        started = time.monotonic()
-        first = len(rows)
-
-        def progress(fraction: float, text: str) -> None:
-            rate = (time.monotonic() - started) / max(len(rows) - first, 1)
-            eta = format_duration(rate * (RUNS - len(rows)))
-            bar.progress(fraction, text=f"{len(rows)} of {RUNS} runs · {text} · about {eta} left")
-
-        result = transfer.sweep(
-            task,
-            config,
-            shots=transfer.SHOTS + (transfer.ALL,),
-            seeds=tuple(range(1, seeds + 1)),
-            recipe=transfer.Recipe(steps=steps),
-            progress=progress,
-            rows=rows,
-        )
-        status.update(label="Done: source net, cached features and every strategy", state="complete")
-    del stopped[settings]
-    return result
-
-
-partial = stopped.get(settings, [])
-start = st.button(
-    "▶ Continue the comparison" if partial else "▶ Run the comparison",
-    key="tl_run",
-    type="primary",
-    disabled=settings in results,
-    help="Trains 5 strategies × 5 label counts per seed; the results stay for this session.",
-)
 try:
-    if start and settings not in results:
-        results[settings] = run_sweep()
-except UserError as exc:
+    settings = transfer_jobs.SweepSettings(task=task_name, depth=depth, seeds=tuple(range(1, seeds + 1)), steps=steps)
+except UserError as exc:  # a hand-edited URL
     show_user_error(exc)
     st.stop()
-partial = stopped.get(settings, [])
-if partial and settings not in results:
-    st.warning(
-        f"Stopped after {len(partial)} of {RUNS} runs. They are kept: **▶ Continue the comparison** trains "
-        "only the rest (the source net and its cached features are reused).",
-        icon="⏸️",
-    )
-    with st.expander(f"The {len(partial)} runs finished so far"):
-        st.dataframe(pd.DataFrame(partial), hide_index=True, width="stretch")
+
+
+def find():
+    info = transfer_jobs.find(settings)
+    return transfer_jobs.check_interrupted(info) if info else None
+
+
+info = training_panel.sweep_panel(
+    "tl",
+    find,
+    lambda owner: transfer_jobs.submit(settings, owner),
+    transfer_jobs.stop,
+    settings.runs,
+    start_label="▶ Run the comparison",
+)
+st.markdown(f"**Task.** {transfer.TASKS[task_name]}. Images: scikit-learn's 8×8 handwritten digits (offline).")
+if info is None or info.status != "finished":
+    if info is not None and info.status in ("stopped", "interrupted"):
+        st.warning(
+            f"{info.status.capitalize()} after {len(info.rows)} of {settings.runs} runs. They are kept: "
+            "**▶ Continue** trains only the rest (the source net and its cached features are reused).",
+            icon="⏸️",
+        )
+    if info is not None and info.rows:
+        with st.expander(f"The {len(info.rows)} runs finished so far"):
+            st.dataframe(pd.DataFrame(info.rows), hide_index=True, width="stretch")
+    if info is None:
+        st.info(
+            f"Press **Run the comparison** to train a ResNet-{depth} source net (stored in the run store and "
+            f"reused next time) and then every strategy on {', '.join(SHOT_CHOICES)} labelled examples per "
+            f"class, {seeds} seed{'s' if seeds > 1 else ''}: {settings.runs} runs, as one job on the training "
+            "engine. Anyone who opens these settings watches the same job; on a busy CPU it takes minutes."
+        )
     st.stop()
 
-task = transfer.TASKS[task_name]
-st.markdown(f"**Task.** {task}. Images: scikit-learn's 8×8 handwritten digits (offline).")
-result = results.get(settings)
-if result is None:
-    st.info(
-        f"Press **Run the comparison** to train a ResNet-{depth} source net (stored in the run store and "
-        f"reused next time) and then every strategy on {', '.join(SHOT_CHOICES)} labelled examples per class, "
-        f"{seeds} seed{'s' if seeds > 1 else ''}. On a busy CPU this takes minutes."
-    )
-    st.stop()
-
+result = transfer_jobs.result(info)
 table = result.table
 means = transfer.summary(table)
 max_shots = int(means["shots"].max())
@@ -144,8 +110,8 @@ row = means[(means["strategy"] == strategy) & (means["shots"] == shots)].iloc[0]
 scratch = means[(means["strategy"] == "scratch") & (means["shots"] == shots)].iloc[0]
 n_seeds = int(row["seeds"])
 st.markdown(
-    f"Source: **{result.source_label}**, stored run {result.source_run} "
-    f"({'reused' if result.source_reused else 'trained now'}), **{result.source_accuracy:.1%}** on the source "
+    f"Source: **{result.source_label}** ({SOURCE_ORIGIN[result.source_reused]}), "
+    f"**{result.source_accuracy:.1%}** on the source "
     f"test images. Each target run: {result.steps} SGD steps."
 )
 m1, m2, m3 = st.columns(3)

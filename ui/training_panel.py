@@ -169,3 +169,83 @@ def live(
 
     (st.fragment(run_every=POLL_SECONDS)(tick) if was_running else tick)()
     return True
+
+
+# --- a sweep: one job of many small runs whose result is a table (core.training.sweeps) ---------------
+
+
+def _submit_sweep(key: str, submit: Callable[[str], object]) -> None:
+    st.session_state[f"{key}_error"] = None
+    try:
+        with st.spinner("Submitting to the training engine (its first start takes a few seconds)…"):
+            submit(owner())
+    except UserError as exc:  # limits, an engine that cannot be reached
+        st.session_state[f"{key}_error"] = str(exc)
+
+
+def _stop_sweep(key: str, info, stop: Callable[[object, str], bool]) -> None:
+    if stop(info, owner()):
+        st.session_state[f"{key}_note"] = "stopping after the run under way; the finished runs are kept"
+
+
+def sweep_panel(
+    key: str,
+    find: Callable[[], object],
+    submit: Callable[[str], object],
+    stop: Callable[[object, str], bool],
+    total: int,
+    start_label: str = "▶ Run",
+):
+    """Run · Stop · Continue and progress for the sweep `find()` returns (a SweepInfo, or None before its
+    first Run). Run submits it (`submit(owner)`): the same settings from any session are one sweep; Stop
+    (its starter's) keeps the finished runs; Continue trains only the rest. Returns the sweep's info."""
+    from core.training.sweeps import RESUMABLE  # noqa: PLC0415
+
+    if st.session_state.get(f"{key}_start"):  # submitted here: a callback would get the previous settings
+        _submit_sweep(key, submit)
+    info = find()
+    resumable = info is not None and info.status in RESUMABLE
+    on = info is not None and info.active
+    mine = info is not None and info.owner == owner()
+    columns = st.columns([2, 1, 3])
+    columns[0].button(
+        f"▶ Continue ({len(info.rows)} of {total} runs done)" if resumable else start_label,
+        key=f"{key}_start",
+        type="primary",
+        disabled=on or (info is not None and info.status == "finished"),
+        width="stretch",
+    )
+    columns[1].button(
+        "■ Stop",
+        key=f"{key}_stop",
+        on_click=_stop_sweep,
+        args=(key, info, stop),
+        disabled=not (on and mine),
+        help=None if mine or not on else "Started by another session: it goes on for everyone watching",
+        width="stretch",
+    )
+    if st.session_state.get(f"{key}_error"):
+        show_user_error(UserError(st.session_state[f"{key}_error"]))
+    if on:
+        started = st.session_state.setdefault(f"{key}_since", {}).setdefault(
+            info.key, (time.monotonic(), len(info.rows))
+        )
+
+        def tick() -> None:
+            now = find()
+            if now is None or not now.active:
+                st.session_state.pop(f"{key}_since", None)
+                st.rerun()  # a full run: the results (or the stopped state) and the buttons change
+            done = len(now.rows)
+            t0, n0 = started
+            eta = (time.monotonic() - t0) / (done - n0) * (total - done) if done > n0 else None
+            word = "queued" if now.status == "queued" else now.meta.get("phase", "training")
+            text = f"{done} of {total} runs · {word}" + (f" · about {format_duration(eta)} left" if eta else "")
+            st.progress(done / total, text=text)
+            if st.session_state.get(f"{key}_note"):
+                st.caption(st.session_state[f"{key}_note"])
+
+        st.fragment(run_every=POLL_SECONDS)(tick)()
+    elif info is not None and info.status == "failed":
+        show_user_error(UserError(f"the comparison failed: {info.error}"))
+    return info

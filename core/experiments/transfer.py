@@ -331,10 +331,13 @@ def source_tag(task: TransferData) -> str:
     return f"transfer-source:{task.source.name}"
 
 
-def source_network(task: TransferData, config: RunConfig, progress=None) -> tuple[int, nn.Module, bool]:
+def source_network(
+    task: TransferData, config: RunConfig, progress=None, store: RunStore | None = None
+) -> tuple[int, nn.Module, bool]:
     """(run id, model, reused): the newest finished stored run of this config on this source task,
-    or a new one trained with the engine on the source data and stored."""
-    store, tag = RunStore(), source_tag(task)
+    or a new one trained with the engine on the source data and stored. `progress(fraction, history)`
+    about once a second while it trains."""
+    store, tag = store or RunStore(), source_tag(task)
     for info in store.list(status="finished"):
         if info.comparison == tag and info.config == config:
             run = store.load(info.id)
@@ -424,10 +427,13 @@ def sweep(
     recipe: Recipe = RECIPE,
     progress=None,
     rows: list | None = None,
+    store: RunStore | None = None,
 ) -> TransferResult:
-    """Every strategy x labelled examples per class x seed. `progress(fraction, text)` after each run.
-    `rows`: a list the finished runs are appended to as they finish (kept by the caller when the sweep is
-    stopped); runs already in it are not trained again, so a stopped sweep continues where it stopped."""
+    """Every strategy x labelled examples per class x seed. `progress(fraction, text)` after each run
+    (and about once a second while the source net trains). `rows`: a list the finished runs are
+    appended to as they finish (kept by the caller when the sweep is stopped); runs already in it are
+    not trained again, so a stopped sweep continues where it stopped. `store`: where the source net is
+    looked for and kept (default: RunStore())."""
     bad = [s for s in strategies if s not in STRATEGIES]
     if bad:
         raise UserError(f"unknown strategy {bad[0]!r}; choose from {', '.join(STRATEGIES)}")
@@ -436,7 +442,12 @@ def sweep(
     if any(s < 0 for s in shots):
         raise UserError("labelled examples per class must be at least 1 (or 'all')")
     configure_cpu()
-    run_id, source, reused = source_network(task, config)
+
+    def source_progress(fraction, _history):
+        if progress:
+            progress(0.0, f"source net {fraction:.0%}")
+
+    run_id, source, reused = source_network(task, config, source_progress, store)
     src_acc = source_accuracy(source, task)
     features = cached_features(source, f"run{run_id}", task.target)
     rows = [] if rows is None else rows

@@ -127,7 +127,20 @@ def has_gpu_workers() -> bool:
 def dask_key(store: RunStore, info: RunInfo) -> str:
     """The engine's task key of one attempt at a run: a second submission of the same attempt from any
     session or replica is the same task, a resumed run (a new attempt) a new one."""
-    return f"convatlas-{hashlib.sha256(store.url.encode()).hexdigest()[:8]}-run{info.id}-a{info.attempt}"
+    return f"convatlas-{store_tag(store)}-run{info.id}-a{info.attempt}"
+
+
+def launch(function, *args, key: str, resources: dict | None = None) -> None:
+    """Hand one task to the engine. It runs to the end even when every page watching it closes; a second
+    launch with the same key, from any session, is the same task."""
+    from distributed import fire_and_forget  # noqa: PLC0415
+
+    fire_and_forget(client().submit(function, *args, key=key, resources=resources))
+
+
+def store_tag(store: RunStore) -> str:
+    """A short name of the store in engine task keys: two stores never share a task."""
+    return hashlib.sha256(store.url.encode()).hexdigest()[:8]
 
 
 def submit(
@@ -135,18 +148,16 @@ def submit(
 ) -> list[int]:
     """Submit runs (checked first: limits, estimates). Returns their run ids, in order: attached,
     replayed, resumed or new. Never trains here."""
-    from distributed import fire_and_forget  # noqa: PLC0415
-
     check_comparison(configs)
     store = store or RunStore()
-    engine, gpu = None, has_gpu_workers()
+    gpu = has_gpu_workers()
     ids = []
     for config in configs:
         cls = device_class(config, gpu)
         info = store.submit(config, run_key(config, cls), owner, comparison, QUOTA)
-        if info.status in ACTIVE:
-            engine = engine or client()  # started only when there is work for it
-            future = engine.submit(
+        if info.status in ACTIVE:  # the engine starts only when there is work for it
+            resources = {"GPU": 1} if cls == "cuda" else None
+            launch(
                 run_job,
                 info.id,
                 info.attempt,
@@ -154,9 +165,8 @@ def submit(
                 cls,
                 str(convatlas_home()),
                 key=dask_key(store, info),
-                resources={"GPU": 1} if cls == "cuda" else None,
+                resources=resources,
             )
-            fire_and_forget(future)
         ids.append(info.id)
     BOARD.forget()  # watchers see the new rows at once, not a second later
     return ids

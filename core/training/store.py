@@ -82,6 +82,23 @@ shipped_table = sa.Table(
     sa.Column("digest", sa.Text, primary_key=True),
     sa.Column("run_id", sa.Integer),
 )
+sweeps_table = sa.Table(  # an experiment that trains many small runs and keeps a table (core.training.sweeps)
+    "sweeps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.Text, nullable=False, unique=True),  # its settings' digest: one sweep per key
+    sa.Column("kind", sa.Text, nullable=False),  # which experiment, e.g. "transfer"
+    sa.Column("status", sa.Text, nullable=False),  # one of STATUSES
+    sa.Column("settings", sa.Text, nullable=False),  # JSON
+    sa.Column("rows", sa.Text, nullable=False),  # JSON list: one row per finished run, appended as they finish
+    sa.Column("meta", sa.Text, nullable=False),  # JSON: what the experiment measured besides the rows
+    sa.Column("owner", sa.Text),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("updated", sa.Float),  # the worker's last write
+    sa.Column("cancel", sa.Integer, server_default="0"),
+    sa.Column("attempt", sa.Integer, server_default="0"),
+    sa.Column("error", sa.Text),
+)
 SUMMARY = [  # columns of a list row: no weights, no history
     runs_table.c[name]
     for name in [

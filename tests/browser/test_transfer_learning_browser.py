@@ -1,6 +1,9 @@
-"""The Transfer Learning page in a real browser: run a short comparison, stop it, continue it, look at it."""
+"""The Transfer Learning page in a real browser: run a short comparison (a job on the engine), stop it,
+continue it, look at it."""
 
 from __future__ import annotations
+
+import re
 
 from conftest import SCREENSHOTS, assert_no_exception, screenshot, wait_idle
 
@@ -18,7 +21,7 @@ def test_page_in_browser(app_url, page):
     wait_idle(page)
     assert_no_exception(page)
     screenshot(page, "transfer_learning_stopped")
-    page.get_by_role("button", name="▶ Continue the comparison").click()
+    page.get_by_role("button", name=re.compile(r"▶ Continue \(\d+ of 25 runs done\)")).click()
     header = page.get_by_text("1 · Target accuracy against the number of labels")
     header.wait_for(timeout=480_000)
     wait_idle(page, timeout_ms=120_000)
