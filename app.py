@@ -42,3 +42,9 @@ for i, scene in enumerate(scenes.SCENES):
                 if not todo
                 else f"⏳ {todo} run(s) to train first: `python -m core scene {scene.key}`"
             )
+        if scene.sweep is not None:
+            st.caption(
+                "💾 comparison stored: shows at once"
+                if not scenes.sweep_missing(scene, store)
+                else f"⏳ its comparison to run first: `python -m core scene {scene.key}`"
+            )

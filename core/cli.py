@@ -198,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="train every scene's runs from the current code and write them to DIR (the app ships "
         "assets/scene_runs, imported into the run store at start-up)",
     )
+    p.add_argument(
+        "--sweeps-only",
+        action="store_true",
+        help="with --export: run only the scenes' comparisons (the transfer scene's), keep the run files",
+    )
     p.set_defaults(handler="core.lecture.cli:scene_command")
     return parser
 

@@ -54,12 +54,24 @@ for i, key in enumerate(keys):
     row[0].markdown(f"**{i + 1}**")
     row[1].markdown(f"**{scene.title}** — {scene.page.title}  \n{scene.caption}")
     todo = len(scenes.missing_runs(scene, store)) if scene.runs else 0
-    row[2].markdown("no training" if not scene.runs else "💾 runs stored" if not todo else f"⏳ {todo} run(s) to train")
+    if scene.sweep is not None:
+        row[2].markdown("⏳ comparison to run" if scenes.sweep_missing(scene, store) else "💾 comparison stored")
+    else:
+        row[2].markdown(
+            "no training" if not scene.runs else "💾 runs stored" if not todo else f"⏳ {todo} run(s) to train"
+        )
     row[3].button("▲", key=f"deck_up_{key}", on_click=move, args=(i, -1), disabled=i == 0, help="Earlier")
     row[4].button("▼", key=f"deck_down_{key}", on_click=move, args=(i, 1), disabled=i == len(keys) - 1, help="Later")
     row[5].markdown(open_link(i, "Open"), unsafe_allow_html=True)
 
 st.subheader("Prepare the deck")
+unrun = [by_key[k] for k in keys if scenes.sweep_missing(by_key[k], store)]
+if unrun:
+    st.markdown(
+        "Comparisons to run: "
+        + ", ".join(f"**{s.title}** (open its slide and press **▶ Run the comparison**)" for s in unrun)
+        + ". They run as jobs on the training engine; everyone opening the slide then sees the results."
+    )
 if not missing and not training_panel.job("prep"):
     st.success("Every scene's runs are stored: the deck replays at once.", icon="💾")
 else:

@@ -122,9 +122,9 @@ def result(info: SweepInfo) -> transfer.TransferResult:
     return transfer.TransferResult(pd.DataFrame(info.rows), **info.meta)
 
 
-def phase(info: SweepInfo) -> str:
-    """What the worker did last: 'source net 40%', or the last finished run."""
-    return info.meta.get("phase", "")
+def meta_of(done: transfer.TransferResult) -> dict:
+    """What a sweep measured besides its rows (`result` puts them back together)."""
+    return {f.name: getattr(done, f.name) for f in fields(done) if f.name != "table"}
 
 
 class _Stopped(Exception):
@@ -160,8 +160,7 @@ def run_sweep_job(sweep_id: int, attempt: int, store_url: str, home: str) -> str
             rows=rows,
             store=store,
         )
-        meta = {f.name: getattr(done, f.name) for f in fields(done) if f.name != "table"}
-        sweeps.write(sweep_id, attempt, rows, meta=meta, status="finished")
+        sweeps.write(sweep_id, attempt, rows, meta=meta_of(done), status="finished")
         return "finished"
     except _Stopped:
         sweeps.write(sweep_id, attempt, rows, status="stopped")

@@ -2,9 +2,11 @@
 training runs it shows (precomputed with `python -m core scene NAME`, so the lecture replays at once).
 
 The run configurations are exactly those the pages build from their default controls, so a page
-finds the stored runs through `RunStore.find` and shows them instead of training.
+finds the stored runs through `RunStore.find` and shows them instead of training. A scene may show a
+sweep instead (the transfer comparison: `sweep`, the settings its page's controls make), found by its
+settings key in the store's sweeps.
 
-The scenes' runs also ship with the app, in `assets/scene_runs` (written by
+The scenes' runs and sweeps also ship with the app, in `assets/scene_runs` (written by
 `python -m core scene --export assets/scene_runs`, which trains them from the code as it is): the
 pages import them into the run store once at start-up (`install_shipped`), so a fresh machine
 replays every scene at once. A shipped run whose configuration is no longer its scene's is not
@@ -13,6 +15,7 @@ imported, and tests/unit/test_scene_runs.py fails until the files are regenerate
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import time
@@ -22,13 +25,14 @@ from pathlib import Path
 import torch
 
 from core.errors import UserError
-from core.experiments import paths
+from core.experiments import paths, transfer, transfer_jobs
 from core.lecture import urls
 from core.training.cli import follow
 from core.training.config import RunConfig
 from core.training.data import load_dataset
 from core.training.engine import PairedTrainer, build_model
 from core.training.store import RunStore, read_run_file, run_digest, write_run_file
+from core.training.sweeps import SweepStore
 from core.units import format_duration
 
 SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "scene_runs"
@@ -47,6 +51,7 @@ class Scene:
     runs: tuple[RunConfig, ...] = field(default_factory=tuple)
     needs_weights: bool = False  # the page analyses the trained nets (not only their curves)
     figure: str = ""  # widget key of the scene's main figure (its container has class st-key-<figure>)
+    sweep: transfer_jobs.SweepSettings | None = None  # the finished sweep the page shows
 
 
 PAPER_GEOMETRY = "digits32"  # the training scenes' data: 32x32 RGB, three stages at 32/16/8 as on CIFAR-10
@@ -154,11 +159,22 @@ SCENES = [
         "of paths of different lengths.",
         figure="unraveled",
     ),
+    Scene(
+        "transfer",
+        "Transfer learning: freeze or fine-tune?",
+        urls.TRANSFER_LEARNING,
+        urls.TRANSFER_LEARNING.params(tl_seeds=3),
+        "Point at the left end: with one label per class, a linear classifier on the source net's cached "
+        "features against training from scratch; then at the right end, where fine-tuning and training from "
+        "scratch meet. The sentence under the chart gives these runs' numbers (3 seeds).",
+        figure="tl_accuracy",
+        sweep=transfer_jobs.SweepSettings(seeds=(1, 2, 3)),
+    ),
 ]
 
 
 # The course's order: degradation → residual block → VGG/plain/ResNet → bottleneck and 1×1 → Inception →
-# separable → ensemble view → lesion → representation view (the lecture deck's default).
+# separable → ensemble view → lesion → representation view → transfer learning (the lecture deck's default).
 COURSE_ORDER = (
     "degradation",
     "residual-block",
@@ -170,6 +186,7 @@ COURSE_ORDER = (
     "ensemble-view",
     "lesion",
     "representation-drift",
+    "transfer",
 )
 SCENES.sort(key=lambda scene: COURSE_ORDER.index(scene.key))
 
@@ -194,13 +211,43 @@ def missing_runs(scene: Scene, store: RunStore | None = None) -> list[RunConfig]
     return [c for c in scene.runs if store.find([c], with_weights=scene.needs_weights) is None]
 
 
+def sweep_missing(scene: Scene, store: RunStore | None = None) -> bool:
+    """Whether the scene shows a sweep that the store does not have finished."""
+    if scene.sweep is None:
+        return False
+    info = transfer_jobs.find(scene.sweep, store)
+    return info is None or info.status != "finished"
+
+
+def _prepare_sweep(scene: Scene, emit) -> None:
+    """Run the scene's sweep as a job and emit its progress until it is finished."""
+    from core.training.cli import cli_owner  # noqa: PLC0415
+
+    emit(f"{scene.title}: {scene.sweep.runs} target runs (and the source net) on the job engine")
+    info, shown = transfer_jobs.submit(scene.sweep, cli_owner()), -1
+    while info.active:
+        if len(info.rows) != shown:
+            shown = len(info.rows)
+            emit(f"  {shown} of {scene.sweep.runs} runs")
+        time.sleep(1.0)
+        info = transfer_jobs.find(scene.sweep)
+    if info.status != "finished":
+        raise UserError(f"the comparison is {info.status}" + (f": {info.error}" if info.error else ""))
+    emit("stored: the page shows it at once")
+
+
 def prepare(key: str, emit=print) -> list[int]:
     """Train the scene's runs that the store does not have yet (as jobs, each epoch emitted as it
-    arrives); returns their run ids."""
+    arrives), and its sweep; returns the new run ids."""
     scene, store = get(key), RunStore()
+    if sweep_missing(scene, store):
+        _prepare_sweep(scene, emit)
+    elif scene.sweep is not None:
+        emit(f"{scene.title}: the comparison is already stored")
     todo = missing_runs(scene, store)
     if not todo:
-        emit(f"{scene.title}: all {len(scene.runs)} runs are already stored")
+        if scene.runs:
+            emit(f"{scene.title}: all {len(scene.runs)} runs are already stored")
         return []
     emit(f"{scene.title}: training {', '.join(c.label for c in todo)} on the job engine")
     ids = follow(todo, f"scene: {scene.title}", emit)
@@ -237,13 +284,46 @@ def _shipped_state(config: RunConfig, model: torch.nn.Module) -> tuple[dict, str
     return (half, "float16") if agree >= HALF_AGREEMENT else (state, "float32")
 
 
-def export(folder: str | Path, emit=print) -> dict:
-    """Train every scene's runs from the code as it is and write them to `folder`: a run file per
-    distinct run (weights where a scene analyses the trained nets) and index.json naming each scene's
-    runs. Files of runs no scene has any more are removed. Returns the index."""
+def export(folder: str | Path, emit=print, sweeps_only: bool = False) -> dict:
+    """Train every scene's runs and sweeps from the code as it is and write them to `folder`: a run
+    file per distinct run (weights where a scene analyses the trained nets), a file per sweep, and
+    index.json naming each scene's. Files no scene has any more are removed. `sweeps_only`: keep the
+    run files there (they must still match their scenes) and run only the sweeps. Returns the index."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with_runs = [scene for scene in SCENES if scene.runs]
+    if sweeps_only:
+        if [k for k in stale(folder) if get(k).runs] or not (folder / INDEX).exists():
+            raise UserError(f"the run files in {folder} do not match their scenes: export everything")
+        before = json.loads((folder / INDEX).read_text())
+        digests, dtypes = {d for e in before["scenes"].values() for d in e["runs"]}, before["weights"]
+    else:
+        digests, dtypes = _export_runs(folder, with_runs, emit)
+    sweeps = {}
+    for scene in (s for s in SCENES if s.sweep is not None):
+        emit(f"running the comparison of '{scene.title}' ({scene.sweep.runs} target runs)")
+        sweeps[scene.key] = scene.sweep.key
+        _write_sweep(folder, scene.sweep, _run_sweep(scene.sweep))
+    index = {
+        "format": 1,
+        "command": EXPORT_COMMAND,
+        "scenes": {s.key: {"title": s.title, "runs": [run_digest(c) for c in s.runs]} for s in with_runs},
+        "weights": dict(sorted(dtypes.items())),
+        "sweeps": sweeps,
+    }
+    (folder / INDEX).write_text(json.dumps(index, indent=1) + "\n")
+    keep = {f"{d}.json.gz" for d in digests} | {f"{d}.safetensors" for d in dtypes} | {INDEX}
+    keep |= {_sweep_file(k) for k in sweeps.values()}
+    for path in folder.iterdir():
+        if path.is_file() and path.name not in keep and path.name.endswith((".json.gz", ".safetensors")):
+            path.unlink()
+    total = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    emit(f"wrote {len(digests)} runs and {len(sweeps)} sweeps for the scenes to {folder} ({total / 2**20:.1f} MiB)")
+    return index
+
+
+def _export_runs(folder: Path, with_runs: list[Scene], emit) -> tuple[set[str], dict[str, str]]:
+    """Train the scenes' runs and write their files; (their digests, the dtype of each shipped weights)."""
     configs: dict[str, RunConfig] = {}
     weighted: set[str] = set()
     for scene in with_runs:
@@ -269,20 +349,32 @@ def export(folder: str | Path, emit=print) -> dict:
             if digest in weighted:
                 state, dtypes[digest] = _shipped_state(config, model)
             write_run_file(folder, config, history, state)
-    index = {
-        "format": 1,
-        "command": EXPORT_COMMAND,
-        "scenes": {s.key: {"title": s.title, "runs": [run_digest(c) for c in s.runs]} for s in with_runs},
-        "weights": dict(sorted(dtypes.items())),
-    }
-    (folder / INDEX).write_text(json.dumps(index, indent=1) + "\n")
-    keep = {f"{d}.json.gz" for d in configs} | {f"{d}.safetensors" for d in dtypes} | {INDEX}
-    for path in folder.iterdir():
-        if path.is_file() and path.name not in keep and path.name.endswith((".json.gz", ".safetensors")):
-            path.unlink()
-    total = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-    emit(f"wrote {len(configs)} runs for {len(with_runs)} scenes to {folder} ({total / 2**20:.1f} MiB)")
-    return index
+    return set(configs), dtypes
+
+
+def _sweep_file(key: str) -> str:
+    return f"sweep-{key}.json.gz"
+
+
+def _run_sweep(settings: transfer_jobs.SweepSettings) -> dict:
+    """The sweep trained here, in this process (as its job would): its rows and meta."""
+    task = settings.task_data()
+    recipe = transfer.Recipe(steps=settings.steps)
+    done = transfer.sweep(
+        task, settings.source_config(task), settings.shots, settings.seeds, settings.strategies, recipe
+    )
+    return {"rows": done.table.to_dict("records"), "meta": transfer_jobs.meta_of(done)}
+
+
+def _write_sweep(folder: Path, settings: transfer_jobs.SweepSettings, body: dict) -> None:
+    payload = {"key": settings.key, "settings": settings.to_dict(), **body}
+    with gzip.open(folder / _sweep_file(settings.key), "wt") as f:
+        json.dump(payload, f)
+
+
+def _read_sweep(folder: Path, key: str) -> dict:
+    with gzip.open(folder / _sweep_file(key), "rt") as f:
+        return json.load(f)
 
 
 def shipped(folder: Path | None = None) -> dict[str, list[tuple[str, RunConfig]]]:
@@ -300,12 +392,21 @@ def shipped(folder: Path | None = None) -> dict[str, list[tuple[str, RunConfig]]
 def stale(folder: Path | None = None) -> list[str]:
     """Scenes with runs whose shipped configurations are not (any more) exactly the scene's own."""
     runs = shipped(folder)
-    return [s.key for s in SCENES if s.runs and [c for _, c in runs.get(s.key, [])] != list(s.runs)]
+    folder = folder or scene_runs_folder()
+    index = json.loads((folder / INDEX).read_text()) if folder and (folder / INDEX).exists() else {}
+    sweeps = index.get("sweeps", {})
+    return [
+        s.key
+        for s in SCENES
+        if (s.runs and [c for _, c in runs.get(s.key, [])] != list(s.runs))
+        or (s.sweep is not None and sweeps.get(s.key) != s.sweep.key)
+    ]
 
 
 def install_shipped(store: RunStore | None = None, folder: Path | None = None) -> list[int]:
     """Import the shipped runs of every scene whose configuration still matches into the run store
-    (each run file once per store: a run the user deleted stays deleted). Returns the new run ids."""
+    (each run file once per store: a run the user deleted stays deleted), and the shipped sweeps whose
+    settings still match (when the store has none of that key). Returns the new run ids."""
     folder = folder or scene_runs_folder()
     if folder is None or not (folder / INDEX).exists():
         return []
@@ -328,4 +429,22 @@ def install_shipped(store: RunStore | None = None, folder: Path | None = None) -
             done.add(digest)
             if run_id is not None:
                 new.append(run_id)
+    install_shipped_sweeps(store, folder)
+    return new
+
+
+def install_shipped_sweeps(store: RunStore | None = None, folder: Path | None = None) -> list[str]:
+    """Import the shipped sweeps whose scene's settings still match, where the store has no sweep of
+    that key (a stopped one stays for Continue). Returns the imported keys."""
+    folder = folder or scene_runs_folder()
+    if folder is None or not (folder / INDEX).exists():
+        return []
+    sweeps, new = SweepStore(store), []
+    for key, sweep_key in json.loads((folder / INDEX).read_text()).get("sweeps", {}).items():
+        scene = next((s for s in SCENES if s.key == key), None)
+        if scene is None or scene.sweep is None or scene.sweep.key != sweep_key or sweeps.get(sweep_key):
+            continue  # changed since the file was written, or already in the store
+        body = _read_sweep(folder, sweep_key)
+        if sweeps.import_finished(sweep_key, transfer_jobs.KIND, body["settings"], body["rows"], body["meta"]):
+            new.append(sweep_key)
     return new

@@ -73,7 +73,28 @@ def test_fresh_machine_replays_the_shipped_scene_runs(tmp_path, monkeypatch):
     assert any("plain-56 (w8) ended at" in c.value for c in paths_page.caption)  # the stored run's own numbers
     assert store_has_all_scene_runs()
 
+    assert any("comparison stored: shows at once" in c.value for c in landing.caption)
+    transfer = scenes.get("transfer")
+    page = AppTest.from_file(str(ROOT / transfer.page.path), default_timeout=60)
+    page.query_params.update(transfer.params)
+    page.run()
+    assert not page.exception and len(page.get("plotly_chart")) == 2  # the shipped comparison, no Run needed
+    assert page.button(key="tl_start").disabled and "mean of 3 seed" in page.metric[0].help
+
 
 def store_has_all_scene_runs() -> bool:
     store = RunStore()
-    return all(not scenes.missing_runs(s, store) for s in scenes.SCENES)
+    return all(not scenes.missing_runs(s, store) and not scenes.sweep_missing(s, store) for s in scenes.SCENES)
+
+
+def test_the_deck_page_says_which_comparison_is_still_to_run(tmp_path, monkeypatch):
+    """The transfer scene shows a sweep, not runs: the deck page says whether it is stored, and how to run it."""
+    monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "pages" / "8_Lecture_Deck.py"), default_timeout=60).run()
+    assert not at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert "⏳ comparison to run" in said and "Comparisons to run: **Transfer learning: freeze or fine-tune?**" in said
+    scenes.install_shipped_sweeps(RunStore(), scenes.SHIPPED)
+    at.run()
+    said = " ".join(m.value for m in at.markdown)
+    assert "💾 comparison stored" in said and "Comparisons to run" not in said

@@ -3,7 +3,7 @@ store, and a stopped one (the page reads sweeps from the run store; a worker wri
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 
 import pytest
 from conftest import open_page
@@ -36,7 +36,7 @@ def test_results_state_the_numbers_of_the_runs(home):
     result = transfer.sweep(
         task, config, transfer.SHOTS + (transfer.ALL,), seeds=(1,), recipe=transfer.Recipe(steps=5, batch_size=8)
     )
-    meta = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "table"}
+    meta = TJ.meta_of(result)
     settings = TJ.SweepSettings(task="split")  # the page's controls below
     SweepStore().import_finished(settings.key, TJ.KIND, settings.to_dict(), result.table.to_dict("records"), meta)
     at = open_page(PAGE)

@@ -23,7 +23,7 @@ INSIDE_JS = """(selector) => { const r = document.querySelector(selector)?.getBo
 @pytest.fixture(scope="module")
 def prepared(app_home):
     """Every scene's runs in the server's store, as untrained nets with a short history (the analyses
-    run on their weights; what is checked is the layout, not what they learned)."""
+    run on their weights; what is checked is the layout, not what they learned), and the shipped sweeps."""
     before = os.environ.get("CONVATLAS_HOME")
     os.environ["CONVATLAS_HOME"] = str(app_home)  # the server's store; restored below for later tests
     from core.training.engine import build_model
@@ -33,6 +33,8 @@ def prepared(app_home):
     for config in scenes.missing_configs(scenes.COURSE_ORDER, store):
         store.save(config, fake_history(0.1), build_model(config), comparison="deck test")
     assert scenes.missing_configs(scenes.COURSE_ORDER, store) == []
+    scenes.install_shipped_sweeps(store, scenes.SHIPPED)  # the transfer scene's comparison, as shipped
+    assert not any(scenes.sweep_missing(scenes.get(k), store) for k in scenes.COURSE_ORDER)
     yield
     if before is None:
         os.environ.pop("CONVATLAS_HOME", None)

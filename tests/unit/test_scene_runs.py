@@ -9,6 +9,7 @@ import json
 import pytest
 import torch
 
+from core.experiments import transfer_jobs as TJ
 from core.lecture import scenes
 from core.training.config import RunConfig
 from core.training.data import load_dataset
@@ -34,6 +35,7 @@ def test_shipped_files_are_complete_and_small():
     digests = {d for entry in index["scenes"].values() for d in entry["runs"]}
     expected = {f"{d}.json.gz" for d in digests} | {f"{d}.safetensors" for d in index["weights"]} | {scenes.INDEX}
     files = {p.name: p.stat().st_size for p in scenes.SHIPPED.iterdir()}
+    expected |= {f"sweep-{key}.json.gz" for key in index["sweeps"].values()}
     assert set(files) == expected  # nothing missing, nothing left over
     assert sum(files.values()) < MAX_BYTES
     for scene in scenes.SCENES:  # the trained nets ship where a page analyses them
@@ -52,6 +54,7 @@ def test_fresh_store_gets_every_scene_once(tmp_path, monkeypatch):
     distinct = {run_digest(c) for s in scenes.SCENES for c in s.runs}
     assert len(new) == len(distinct)
     assert all(scenes.missing_runs(s, store) == [] for s in scenes.SCENES)
+    assert all(not scenes.sweep_missing(s, store) for s in scenes.SCENES)  # the transfer comparison too
     assert scenes.install_shipped(store) == []  # once
     store.delete(new[0])
     assert scenes.install_shipped(store) == []  # a run the user deleted stays deleted
@@ -76,20 +79,30 @@ def test_export_then_install_and_a_changed_scene_is_stale(tmp_path, monkeypatch)
         needs_weights=True,
     )
     curves = dataclasses.replace(scene, key="tiny-curves", runs=(RunConfig(net="resnet", **tiny),), needs_weights=False)
-    monkeypatch.setattr(scenes, "SCENES", [scene, curves])
+    sweep = TJ.SweepSettings(task="split", width=4, source_epochs=1, steps=4, shots=(1,), strategies=("frozen",))
+    compared = dataclasses.replace(scene, key="tiny-sweep", runs=(), needs_weights=False, sweep=sweep)
+    monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path / "exporter"))  # where the sweep's source net is kept
+    monkeypatch.setattr(scenes, "SCENES", [scene, curves, compared])
     index = scenes.export(tmp_path / "out", emit=lambda line: None)
     assert set(index["scenes"]) == {"tiny", "tiny-curves"} and list(index["weights"]) == [run_digest(scene.runs[0])]
+    assert index["sweeps"] == {"tiny-sweep": sweep.key}
     assert scenes.stale(tmp_path / "out") == []
+    again = scenes.export(tmp_path / "out", emit=lambda line: None, sweeps_only=True)  # the run files stay
+    assert again == index and (tmp_path / "out" / f"{run_digest(scene.runs[0])}.safetensors").exists()
     home = tmp_path / "home"
     store = RunStore(home / "runs.sqlite")
     assert len(scenes.install_shipped(store, tmp_path / "out")) == 2
+    shipped_sweep = TJ.find(sweep, store)
+    assert shipped_sweep.status == "finished" and len(shipped_sweep.rows) == 1 and TJ.result(shipped_sweep).steps == 4
     (plain,) = [r for r in store.list() if r.config.net == "plain"]
     assert plain.has_weights and plain.comparison == "scene: Tiny" and plain.status == "finished"
     assert not next(r for r in store.list() if r.config.net == "resnet").has_weights
     # the scene changes (as when the recipe or the default dataset does): its files no longer match
     changed = dataclasses.replace(scene, runs=(RunConfig(net="plain", **{**tiny, "epochs": 2}),))
-    monkeypatch.setattr(scenes, "SCENES", [changed, curves])
-    assert scenes.stale(tmp_path / "out") == ["tiny"]
+    monkeypatch.setattr(
+        scenes, "SCENES", [changed, curves, dataclasses.replace(compared, sweep=sweep.__class__(steps=5))]
+    )
+    assert scenes.stale(tmp_path / "out") == ["tiny", "tiny-sweep"]
     fresh = RunStore(tmp_path / "fresh.sqlite")
     assert len(scenes.install_shipped(fresh, tmp_path / "out")) == 1  # only the scene that still matches
     assert scenes.missing_runs(changed, fresh) == list(changed.runs)
