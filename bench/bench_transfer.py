@@ -2,9 +2,9 @@
 running the frozen network on every batch of every step — same classifier init, same batches, same
 run; prints both times, the ratio and that both classifiers reach the same accuracy.
 
-    python bench/bench_transfer.py [--task mirrored] [--depth 8] [--steps 100]
+    python bench/bench_transfer.py [--task mirrored] [--dataset digits32] [--depth 8] [--steps 400]
 
-Default: the page's offline task (digits mirrored) with every labelled target image, an untrained
+Default: the page's offline task (32x32 digits mirrored) with every labelled target image, an untrained
 ResNet-8 as the frozen net (the time does not depend on its weights; pass --trained to use the stored
 or a freshly trained source run). The one-off feature pass is printed too: it is what the cache costs.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import torch
 
@@ -24,12 +25,13 @@ from core.training.engine import build_model
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--task", default=transfer.DEFAULT_TASK)
+    p.add_argument("--dataset", default=transfer.DEFAULT_DATASET)
     p.add_argument("--depth", type=int, default=8)
-    p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--steps", type=int, default=None, help="default: the data's recipe")
     p.add_argument("--trained", action="store_true")
     args = p.parse_args()
     threads = configure_cpu()
-    task = transfer.make_task(args.task)
+    task = transfer.make_task(args.task, args.dataset)
     config = transfer.source_config(task, depth=args.depth)
     if args.trained:
         run_id, source, _ = transfer.source_network(task, config)
@@ -37,7 +39,8 @@ def main() -> None:
     else:
         torch.manual_seed(0)
         source, key = build_model(config).eval(), f"bench-untrained-{config.arch_name}"
-    recipe = transfer.Recipe(steps=args.steps)
+    recipe = transfer.recipe_for(args.dataset)
+    recipe = recipe if args.steps is None else replace(recipe, steps=args.steps)
     start = time.perf_counter()
     features = transfer.cached_features(source, key, task.target)
     read = time.perf_counter() - start
@@ -47,7 +50,7 @@ def main() -> None:
     _, through, acc = transfer.linear_through_network(source, task, transfer.ALL, 0, recipe)
     n = len(task.target.train_y)
     print(
-        f"{task.description}; frozen {config.label}; {n} labelled target images; {args.steps} steps; {threads} thread(s)"
+        f"{task.description}; frozen {config.label}; {n} labelled target images; {recipe.steps} steps; {threads} thread(s)"
     )
     print(
         f"feature pass, once:            {feature_pass:8.3f} s ({'computed' if not features.from_disk else 'read from disk'})"

@@ -176,14 +176,20 @@ def build_parser() -> argparse.ArgumentParser:
         default="mirrored",
         help="mirrored (default), rotated, inverted (shifted domains) or split (0-4 -> 5-9)",
     )
-    p.add_argument("--dataset", default="digits", help="dataset both tasks are built from (default digits, offline)")
+    p.add_argument(
+        "--dataset",
+        default="digits32",
+        help="dataset both tasks are built from (default digits32, offline; digits: the quick 8x8 set)",
+    )
     p.add_argument("--shots", default="1,3,10,30,all", help="labelled examples per target class, comma-separated")
     p.add_argument("--seeds", default="0", help="seeds, comma-separated (default 0)")
     p.add_argument("--strategies", default="scratch,frozen,last1,last2,all", help="comma-separated subset")
     p.add_argument("--depth", type=int, default=8, help="source net: cifar-resnet-DEPTH (default 8)")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--epochs", type=int, default=None, help="source training epochs (default: the recipe)")
-    p.add_argument("--steps", type=int, default=None, help="target training steps per run (default 100)")
+    p.add_argument(
+        "--steps", type=int, default=None, help="target training steps per run (default: the data's, 400 or 100)"
+    )
     p.add_argument("--imagenet", choices=("resnet18", "resnet50"), help="online: torchvision's pretrained source")
     p.add_argument("--size", type=int, default=64, help="with --imagenet: target image size (default 64)")
     p.add_argument("--download", action="store_true", help="with --imagenet: allow downloading weights and data")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pandas as pd
 
@@ -186,7 +186,8 @@ def transfer_command(args) -> None:
         raise UserError(f"unknown strategy {bad[0] if bad else ''!r}; choose from {', '.join(transfer.STRATEGIES)}")
     if args.steps is not None and args.steps < 1:
         raise UserError(f"--steps must be at least 1, got {args.steps}")
-    recipe = transfer.RECIPE if args.steps is None else transfer.Recipe(steps=args.steps)
+    recipe = transfer.RECIPE if args.imagenet else transfer.recipe_for(args.dataset)
+    recipe = recipe if args.steps is None else replace(recipe, steps=args.steps)
 
     def progress(fraction, text):
         print(f"\r{fraction:4.0%} {text:<60}", end="", file=sys.stderr, flush=True)
@@ -194,7 +195,7 @@ def transfer_command(args) -> None:
     if args.imagenet:
         transfer.imagenet_source(args.imagenet, args.download)  # the weights first: no data read in vain
         task = transfer.imagenet_task(
-            args.dataset if args.dataset != "digits" else "fashion-mnist", args.size, args.download
+            args.dataset if args.dataset not in transfer.DIGITS else "fashion-mnist", args.size, args.download
         )
         result = transfer.imagenet_sweep(args.imagenet, task, shots, seeds, strategies, recipe, args.download, progress)
     else:

@@ -63,14 +63,15 @@ SHIFTS = {  # normalised images (N, C, H, W) -> the shifted domain
     "mirrored": lambda x: x.flip(3),
 }
 DEFAULT_TASK = "mirrored"
+DIGITS = ("digits", "digits32")  # the tasks' descriptions name digits
+DEFAULT_DATASET = "digits32"  # 32x32 RGB renders: the textbook ordering appears (see Recipe)
 SHOTS = (1, 3, 10, 30)  # labelled examples per target class; "all" is added by the sweep
 ALL = 0  # shots = 0 means every labelled target example
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """Target training: a fixed number of steps whatever the label count, so time compares strategies.
-    Chosen on tuning seeds 100-102 (mirrored digits); the reported seeds (1, 2, 3) are others."""
+    """Target training: a fixed number of steps whatever the label count, so time compares strategies."""
 
     steps: int = 100
     batch_size: int = 32
@@ -80,7 +81,17 @@ class Recipe:
     momentum: float = 0.9
 
 
-RECIPE = Recipe()
+# Steps per target run, per dataset: chosen on tuning seeds 100-102 (mirrored task, ResNet-8 source);
+# the reported seeds (1, 2, 3) are others. On digits32, 100 steps left training from scratch at 22%
+# with all labels (it had barely started); 400 steps take it to 87%. On the 8x8 digits no setting
+# tried (50/100/200 steps, ResNet-8/20, four tasks) gave the few-label ordering on all three seeds:
+# training from scratch on 10 images already reaches ~50% there.
+RECIPES = {"digits": Recipe(steps=100), "digits32": Recipe(steps=400)}
+RECIPE = RECIPES["digits"]  # any other dataset
+
+
+def recipe_for(dataset: str) -> Recipe:
+    return RECIPES.get(dataset, RECIPE)
 
 
 @dataclass(eq=False)
@@ -101,10 +112,10 @@ def _subset(x, y, classes):
     return x[keep], torch.tensor([relabel[int(v)] for v in y[keep]], dtype=torch.long)
 
 
-def make_task(task: str = DEFAULT_TASK, dataset: str = "digits", split_seed: int = 0) -> TransferData:
+def make_task(task: str = DEFAULT_TASK, dataset: str = DEFAULT_DATASET, split_seed: int = 0) -> TransferData:
     """Source and target from one dataset: `split` (first half of the classes -> second half) or
     `inverted` (all classes -> the same classes with contrast inverted). `dataset` is any name of
-    core.training.data (the offline digits by default)."""
+    core.training.data (the offline digits at 32x32 by default)."""
     if task not in TASKS:
         raise UserError(f"unknown transfer task {task!r}; choose one of {', '.join(TASKS)}")
     d = load_dataset(dataset, seed=split_seed)
@@ -114,9 +125,7 @@ def make_task(task: str = DEFAULT_TASK, dataset: str = "digits", split_seed: int
         parts = [_subset(d.train_x, d.train_y, src), _subset(d.test_x, d.test_y, src)]
         parts += [_subset(d.train_x, d.train_y, tgt), _subset(d.test_x, d.test_y, tgt)]
         classes = len(tgt)
-        description = (
-            TASKS[task] if dataset == "digits" else f"source: {dataset} classes 0–{half - 1}; target: the rest"
-        )
+        description = TASKS[task] if dataset in DIGITS else f"source: {dataset} classes 0–{half - 1}; target: the rest"
     else:
         shift = SHIFTS[task]
         parts = [
@@ -126,7 +135,7 @@ def make_task(task: str = DEFAULT_TASK, dataset: str = "digits", split_seed: int
             (shift(d.test_x), d.test_y),
         ]
         classes = d.num_classes
-        description = TASKS[task] if dataset == "digits" else f"source: {dataset}; target: {dataset} {task}"
+        description = TASKS[task] if dataset in DIGITS else f"source: {dataset}; target: {dataset} {task}"
     (sx, sy), (sxt, syt), (tx, ty), (txt, tyt) = parts
     source_name = f"{dataset}-classes-0-{half - 1}" if task == "split" else f"{dataset}-all"
     source = replace(d, name=source_name, train_x=sx, train_y=sy, test_x=sxt, test_y=syt)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import pandas as pd
 
@@ -21,6 +21,7 @@ from core.errors import UserError
 from core.experiments import transfer
 from core.training import jobs
 from core.training.data import DATASETS, convatlas_home
+from core.training.device import describe_machine
 from core.training.store import RunStore
 from core.training.sweeps import SweepInfo, SweepStore
 
@@ -35,16 +36,18 @@ class SweepSettings:
     """Everything that decides a transfer comparison's numbers (the page's controls)."""
 
     task: str = transfer.DEFAULT_TASK
-    dataset: str = "digits"
+    dataset: str = transfer.DEFAULT_DATASET
     depth: int = 8  # the source net: a CIFAR-family ResNet
     width: int = 16
     source_epochs: int | None = None  # None: the dataset's recipe
     seeds: tuple[int, ...] = (1,)
-    steps: int = transfer.RECIPE.steps  # SGD steps per target run
+    steps: int | None = None  # SGD steps per target run; None: the dataset's recipe (resolved, so keys agree)
     shots: tuple[int, ...] = transfer.SHOTS + (transfer.ALL,)
     strategies: tuple[str, ...] = tuple(transfer.STRATEGIES)
 
     def __post_init__(self):
+        if self.steps is None:
+            object.__setattr__(self, "steps", transfer.recipe_for(self.dataset).steps)
         if self.task not in transfer.TASKS:
             raise UserError(f"unknown transfer task {self.task!r}; choose one of {', '.join(transfer.TASKS)}")
         if self.dataset not in DATASETS:
@@ -77,6 +80,10 @@ class SweepSettings:
     @property
     def runs(self) -> int:
         return len(self.seeds) * len(self.shots) * len(self.strategies)
+
+    @property
+    def recipe(self) -> transfer.Recipe:
+        return replace(transfer.recipe_for(self.dataset), steps=self.steps)
 
     def task_data(self) -> transfer.TransferData:
         return transfer.make_task(self.task, self.dataset)
@@ -119,12 +126,20 @@ def check_interrupted(info: SweepInfo, store: RunStore | None = None) -> SweepIn
 
 def result(info: SweepInfo) -> transfer.TransferResult:
     """The finished sweep as the experiment's result (its table and what it measured besides)."""
-    return transfer.TransferResult(pd.DataFrame(info.rows), **info.meta)
+    known = {f.name for f in fields(transfer.TransferResult)}
+    return transfer.TransferResult(pd.DataFrame(info.rows), **{k: v for k, v in info.meta.items() if k in known})
+
+
+def measured_on(info: SweepInfo) -> str:
+    """The machine the sweep's times were measured on ('' for sweeps stored before this was kept)."""
+    return info.meta.get("measured_on", "")
 
 
 def meta_of(done: transfer.TransferResult) -> dict:
-    """What a sweep measured besides its rows (`result` puts them back together)."""
-    return {f.name: getattr(done, f.name) for f in fields(done) if f.name != "table"}
+    """What a sweep measured besides its rows (`result` puts them back together), and where its times
+    were measured (a shipped sweep was measured on another machine)."""
+    meta = {f.name: getattr(done, f.name) for f in fields(done) if f.name != "table"}
+    return {**meta, "measured_on": describe_machine()}
 
 
 class _Stopped(Exception):
@@ -155,7 +170,7 @@ def run_sweep_job(sweep_id: int, attempt: int, store_url: str, home: str) -> str
             shots=settings.shots,
             seeds=settings.seeds,
             strategies=settings.strategies,
-            recipe=transfer.Recipe(steps=settings.steps),
+            recipe=settings.recipe,
             progress=progress,
             rows=rows,
             store=store,

@@ -359,9 +359,8 @@ def _sweep_file(key: str) -> str:
 def _run_sweep(settings: transfer_jobs.SweepSettings) -> dict:
     """The sweep trained here, in this process (as its job would): its rows and meta."""
     task = settings.task_data()
-    recipe = transfer.Recipe(steps=settings.steps)
     done = transfer.sweep(
-        task, settings.source_config(task), settings.shots, settings.seeds, settings.strategies, recipe
+        task, settings.source_config(task), settings.shots, settings.seeds, settings.strategies, settings.recipe
     )
     return {"rows": done.table.to_dict("records"), "meta": transfer_jobs.meta_of(done)}
 

@@ -244,7 +244,7 @@ TRANSFER_LEARNING = Page(
     "Transfer Learning",
     "🎁",
     "Freeze and cache features, fine-tune the last stages, or train everything: how many labels each choice needs.",
-    ("tl_task", "tl_depth", "tl_seeds", "tl_shots", "tl_frozen", "tl_steps"),
+    ("tl_dataset", "tl_task", "tl_depth", "tl_seeds", "tl_shots", "tl_frozen", "tl_steps"),
 )
 
 LECTURE_DECK = Page(

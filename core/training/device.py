@@ -34,3 +34,17 @@ def configure_cpu() -> int:
     threads = int(os.environ.get("CONVATLAS_THREADS", 0)) or max(1, min(cores, math.ceil(cores - busy + 0.5)))
     torch.set_num_threads(threads)
     return threads
+
+
+def describe_machine() -> str:
+    """Where a time was measured, in a few words: the CPU model and the threads in use (or the GPU)."""
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    threads = torch.get_num_threads()
+    return f"{model or 'a CPU'}, {threads} thread{'s' if threads > 1 else ''}"

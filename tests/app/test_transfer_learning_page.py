@@ -31,15 +31,16 @@ def test_fresh_visit_names_the_tasks_and_offers_the_run(home):
 
 
 def test_results_state_the_numbers_of_the_runs(home):
-    task = transfer.make_task("split")
+    task = transfer.make_task("split", "digits")
     config = replace(transfer.source_config(task), width=8, epochs=1)
     result = transfer.sweep(
         task, config, transfer.SHOTS + (transfer.ALL,), seeds=(1,), recipe=transfer.Recipe(steps=5, batch_size=8)
     )
     meta = TJ.meta_of(result)
-    settings = TJ.SweepSettings(task="split")  # the page's controls below
+    settings = TJ.SweepSettings(task="split", dataset="digits")  # the page's controls below
     SweepStore().import_finished(settings.key, TJ.KIND, settings.to_dict(), result.table.to_dict("records"), meta)
     at = open_page(PAGE)
+    at.selectbox(key="tl_dataset").set_value("digits")
     at.selectbox(key="tl_task").set_value("split").run()
     assert not at.exception
     means = transfer.summary(result.table)
@@ -60,7 +61,7 @@ def test_results_state_the_numbers_of_the_runs(home):
 
 def test_a_stopped_comparison_keeps_its_runs_and_offers_to_continue(home):
     """What a Stop leaves (the runs finished so far, kept in the store): said, shown, and continued."""
-    task = transfer.make_task("mirrored")
+    task = transfer.make_task("mirrored", "digits")
     config = replace(transfer.source_config(task), width=8, epochs=1)
     rows = transfer.sweep(task, config, (1,), seeds=(1,), recipe=transfer.Recipe(steps=5, batch_size=8)).table
     settings = TJ.SweepSettings()  # the page's defaults

@@ -79,7 +79,9 @@ def test_export_then_install_and_a_changed_scene_is_stale(tmp_path, monkeypatch)
         needs_weights=True,
     )
     curves = dataclasses.replace(scene, key="tiny-curves", runs=(RunConfig(net="resnet", **tiny),), needs_weights=False)
-    sweep = TJ.SweepSettings(task="split", width=4, source_epochs=1, steps=4, shots=(1,), strategies=("frozen",))
+    sweep = TJ.SweepSettings(
+        task="split", dataset="digits", width=4, source_epochs=1, steps=4, shots=(1,), strategies=("frozen",)
+    )
     compared = dataclasses.replace(scene, key="tiny-sweep", runs=(), needs_weights=False, sweep=sweep)
     monkeypatch.setenv("CONVATLAS_HOME", str(tmp_path / "exporter"))  # where the sweep's source net is kept
     monkeypatch.setattr(scenes, "SCENES", [scene, curves, compared])

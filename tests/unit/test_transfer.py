@@ -26,19 +26,23 @@ def home(tmp_path, monkeypatch):
 
 
 def test_tasks_split_classes_and_shift_the_domain():
-    split = T.make_task("split")
+    split = T.make_task("split", "digits")
     assert set(split.source.train_y.tolist()) == {0, 1, 2, 3, 4} and split.target_classes == 5
     assert set(split.target.train_y.tolist()) == {0, 1, 2, 3, 4}  # digits 5-9 relabelled
     assert len(split.source.train_y) + len(split.target.train_y) == 1438  # disjoint, together the train set
-    mirrored = T.make_task("mirrored")
+    mirrored = T.make_task("mirrored", "digits")
     assert torch.equal(mirrored.target.train_x, mirrored.source.train_x.flip(3))
     assert torch.equal(mirrored.target.train_y, mirrored.source.train_y) and mirrored.target_classes == 10
     with pytest.raises(UserError, match="unknown transfer task"):
         T.make_task("upside")
+    default = T.make_task()  # the page's: the 32x32 renders, mirrored
+    assert default.target.train_x.shape[1:] == (3, 32, 32) and default.target_classes == 10
+    assert torch.equal(default.target.test_x, default.source.test_x.flip(3))
+    assert T.recipe_for(default.dataset).steps == 400 and T.recipe_for("digits").steps == 100
 
 
 def test_labelled_subset_draws_k_per_class_reproducibly():
-    y = T.make_task("split").target.train_y
+    y = T.make_task("split", "digits").target.train_y
     idx = T.labelled_subset(y, 3, seed=1, classes=5)
     assert torch.bincount(y[idx]).tolist() == [3] * 5
     assert torch.equal(idx, T.labelled_subset(y, 3, seed=1, classes=5))
@@ -48,7 +52,7 @@ def test_labelled_subset_draws_k_per_class_reproducibly():
 
 @pytest.mark.parametrize("tuned, trainable", [(None, []), (1, ["stage3"]), (2, ["stage2", "stage3"]), (0, None)])
 def test_freezing_leaves_exactly_the_tuned_stages_trainable(tuned, trainable):
-    net = T.TransferNet(build_model(T.source_config(T.make_task("split"))), 5, tuned)
+    net = T.TransferNet(build_model(T.source_config(T.make_task("split", "digits"))), 5, tuned)
     names = {
         n.split(".")[1] if n.startswith("stages.") else n.split(".")[0]
         for n, p in net.named_parameters()
@@ -63,7 +67,7 @@ def test_freezing_leaves_exactly_the_tuned_stages_trainable(tuned, trainable):
 
 
 def test_cached_features_round_trip_and_equal_the_network(home):
-    task = T.make_task("split")
+    task = T.make_task("split", "digits")
     torch.manual_seed(0)
     source = build_model(T.source_config(task)).eval()
     first = T.cached_features(source, "run7", task.target)
@@ -82,7 +86,7 @@ def test_cached_features_round_trip_and_equal_the_network(home):
 
 
 def test_strategies_change_only_what_they_train(home):
-    task = T.make_task("split")
+    task = T.make_task("split", "digits")
     source = build_model(T.source_config(task)).eval()
     before = {k: v.clone() for k, v in source.state_dict().items()}
     fresh = build_model(T.source_config(task))
@@ -93,7 +97,7 @@ def test_strategies_change_only_what_they_train(home):
 
 
 def test_sweep_stores_the_source_and_reuses_it(home):
-    task = T.make_task("split")
+    task = T.make_task("split", "digits")
     config = replace(T.source_config(task), epochs=1, width=8)
     first = T.sweep(task, config, shots=(1, T.ALL), seeds=(0,), strategies=("scratch", "frozen"), recipe=TINY)
     assert not first.source_reused and not first.features_from_disk and first.recompute_seconds > 0
@@ -108,7 +112,7 @@ def test_sweep_stores_the_source_and_reuses_it(home):
 def test_a_stopped_sweep_continues_where_it_stopped(home, monkeypatch):
     """The page's Stop keeps the finished runs; the next sweep trains only the others and ends with the
     table an uninterrupted sweep gives (same seeds, same labelled draws, same numbers)."""
-    task = T.make_task("split")
+    task = T.make_task("split", "digits")
     config = replace(T.source_config(task), epochs=1, width=8)
     plan = dict(shots=(1, 3, T.ALL), seeds=(0,), strategies=("scratch", "frozen"), recipe=TINY)
     whole = T.sweep(task, config, **plan).table
@@ -125,7 +129,8 @@ def test_a_stopped_sweep_continues_where_it_stopped(home, monkeypatch):
 
 
 def test_cli_json_and_bad_input(home, capsys):
-    argv = ["transfer", "--task", "split", "--shots", "1,all", "--strategies", "frozen,scratch", "--epochs", "1"]
+    argv = ["transfer", "--task", "split", "--dataset", "digits", "--shots", "1,all", "--strategies", "frozen,scratch"]
+    argv += ["--epochs", "1"]
     assert main(argv + ["--width", "8", "--steps", "4", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["task"] == "split" and len(out["rows"]) == 4 and out["feature_file"].endswith(".safetensors")

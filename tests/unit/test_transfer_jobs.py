@@ -16,7 +16,9 @@ from core.experiments import transfer_jobs as TJ
 from core.training.store import RunStore, sweeps_table
 from core.training.sweeps import SweepStore
 
-TINY = TJ.SweepSettings(task="split", width=8, source_epochs=1, steps=6, shots=(1, 3), strategies=("scratch", "frozen"))
+TINY = TJ.SweepSettings(
+    task="split", dataset="digits", width=8, source_epochs=1, steps=6, shots=(1, 3), strategies=("scratch", "frozen")
+)
 COLUMNS = ["strategy", "shots", "all", "labels", "seed"]
 
 
@@ -82,7 +84,9 @@ def test_many_sessions_pressing_run_are_one_sweep_with_the_experiments_numbers(s
 
 def test_stop_keeps_the_finished_rows_and_continue_trains_only_the_rest(store):
     strategies = ("scratch", "frozen", "last1")
-    settings = TJ.SweepSettings(task="split", width=8, source_epochs=1, steps=300, shots=(1, 3), strategies=strategies)
+    settings = TJ.SweepSettings(
+        task="split", dataset="digits", width=8, source_epochs=1, steps=300, shots=(1, 3), strategies=strategies
+    )
     first = TJ.submit(settings, owner="alice", store=store)
     info = wait(settings, store, until=lambda i: len(i.rows) >= 2 or not i.active)
     assert info.active, "finished before it could be stopped"
