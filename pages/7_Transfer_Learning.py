@@ -159,10 +159,14 @@ def acc(strategy_key: str, k: int) -> float:
 
 
 best = max(("last1", "last2", "all"), key=lambda s: acc(s, many))
+passes = result.steps * settings.recipe.batch_size / int(table["labels"].max())
 st.markdown(
     f"**On these runs:** with {few} label(s) per class, frozen features + linear **{acc('frozen', few):.1%}** vs "
     f"from scratch **{acc('scratch', few):.1%}**; with all labels, {transfer.STRATEGIES[best]} "
-    f"**{acc(best, many):.1%}** vs frozen **{acc('frozen', many):.1%}** and from scratch **{acc('scratch', many):.1%}**."
+    f"**{acc(best, many):.1%}** vs frozen **{acc('frozen', many):.1%}** and from scratch **{acc('scratch', many):.1%}**. "
+    f"Every run had the same {result.steps} SGD steps of {settings.recipe.batch_size} images: with all "
+    f"{int(table['labels'].max())} labelled images that is {passes:.1f} passes over them, so 'from scratch' is also "
+    "measured on how fast it learns, where a source net's weights give a head start."
 )
 
 st.subheader("2 · What each choice costs")

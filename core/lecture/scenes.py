@@ -164,9 +164,9 @@ SCENES = [
         "Transfer learning: freeze or fine-tune?",
         urls.TRANSFER_LEARNING,
         urls.TRANSFER_LEARNING.params(tl_seeds=3),
-        "Point at the left end: with one label per class, a linear classifier on the source net's cached "
-        "features against training from scratch; then at the right end, where fine-tuning and training from "
-        "scratch meet. The sentence under the chart gives these runs' numbers (3 seeds).",
+        "Point at the left end: with one label per class, a linear classifier on the frozen source net's "
+        "cached features against training from scratch; then rightwards, where fine-tuning more stages pays "
+        "as labels grow. The sentence under the chart gives these runs' numbers (3 seeds, 32×32 digits).",
         figure="tl_accuracy",
         sweep=transfer_jobs.SweepSettings(seeds=(1, 2, 3)),
     ),

@@ -9,7 +9,7 @@ from conftest import SCREENSHOTS, assert_no_exception, screenshot, wait_idle
 
 
 def test_page_in_browser(app_url, page):
-    page.goto(f"{app_url}/Transfer_Learning?tl_steps=25&tl_shots=1")
+    page.goto(f"{app_url}/Transfer_Learning?tl_dataset=digits&tl_steps=25&tl_shots=1")  # the quick 8x8 set
     wait_idle(page, timeout_ms=240_000)  # the first run of a fresh server imports torch
     assert_no_exception(page)
     assert page.get_by_text("source: digits 0–9; target: the same ten digits, mirrored").count() >= 1
@@ -35,8 +35,12 @@ def test_page_in_browser(app_url, page):
     charts.nth(0).screenshot(path=str(SCREENSHOTS / "transfer_learning_accuracy.png"))
     charts.nth(1).scroll_into_view_if_needed()
     charts.nth(1).screenshot(path=str(SCREENSHOTS / "transfer_learning_time.png"))
-    page.goto(f"{app_url}/Transfer_Learning?tl_steps=25&present=true&theme=dark")  # new session: fresh page
+    page.goto(
+        f"{app_url}/Transfer_Learning?tl_dataset=digits&tl_steps=25&present=true&theme=dark"
+    )  # new session: fresh page
     wait_idle(page)
     assert_no_exception(page)
+    # another session, the same settings: the sweep in the store, shown without a Run
+    assert page.get_by_text("1 · Target accuracy against the number of labels").count() == 1
     page.set_viewport_size({"width": 1280, "height": 720})
     screenshot(page, "transfer_learning_present_dark")
