@@ -102,10 +102,16 @@ info = training_panel.sweep_panel(
 )
 st.markdown(f"**Task.** {transfer.TASKS[task_name]}. Images: {DATASETS[dataset]}.")
 if info is None or info.status != "finished":
-    if info is not None and info.status in ("stopped", "interrupted"):
+    if info is not None and info.status in ("stopped", "interrupted") and info.rows:
         st.warning(
             f"{info.status.capitalize()} after {len(info.rows)} of {settings.runs} runs. They are kept: "
             "**▶ Continue** trains only the rest (the source net and its cached features are reused).",
+            icon="⏸️",
+        )
+    elif info is not None and info.status in ("stopped", "interrupted"):
+        st.warning(
+            f"{info.status.capitalize()} before the first run finished (while the source net trained): "
+            "**▶ Continue** starts again.",
             icon="⏸️",
         )
     if info is not None and info.rows:

@@ -15,7 +15,8 @@ def test_page_in_browser(app_url, page):
     assert page.get_by_text("source: digits 0–9; target: the same ten digits, mirrored").count() >= 1
     screenshot(page, "transfer_learning_fresh")
     page.get_by_role("button", name="▶ Run the comparison").first.click()
-    page.get_by_text("of 25 runs ·").first.wait_for(timeout=480_000)  # the source net is trained: runs finish
+    # the source net is trained, then runs finish one by one
+    page.get_by_text(re.compile(r"\b[1-9]\d* of 25 runs ·")).first.wait_for(timeout=480_000)
     page.get_by_role("button", name="■ Stop").click()
     page.get_by_text("Stopped after").wait_for(timeout=120_000)  # at the next finished run, the runs kept
     wait_idle(page)
