@@ -10,8 +10,8 @@ from dataclasses import fields, replace
 import pandas as pd
 
 from core.errors import UserError
-from core.experiments import drift, paths, transfer
-from core.training.cli import run_comparison
+from core.experiments import drift, paths, transfer, transfer_jobs
+from core.training.cli import cli_owner, run_comparison
 from core.training.config import RunConfig
 from core.training.data import load_dataset
 from core.training.estimate import MAX_SEED
@@ -177,7 +177,9 @@ def _ints(text: str, what: str, allow_all: bool = False) -> tuple[int, ...]:
 
 
 def transfer_command(args) -> None:
-    """`python -m core transfer`: every strategy x labels per class x seed, as a table or JSON."""
+    """`python -m core transfer`: every strategy x labels per class x seed, as a table or JSON. The
+    offline comparison runs as a job on the engine (shared with the page: the same settings are one
+    sweep); the ImageNet one here."""
     shots = _ints(args.shots, "--shots", allow_all=True)
     seeds = _ints(args.seeds, "--seeds")
     strategies = tuple(s.strip() for s in args.strategies.split(",") if s.strip())
@@ -205,7 +207,19 @@ def transfer_command(args) -> None:
 
         check_config(config, task.source)  # a bad depth or width: one sentence before any training
         print(f"source: {config.label} on {task.source.name}", file=sys.stderr, flush=True)
-        result = transfer.sweep(task, config, shots, seeds, strategies, recipe, progress)
+        settings = transfer_jobs.SweepSettings(
+            task=args.task,
+            dataset=args.dataset,
+            depth=args.depth,
+            width=args.width,
+            source_epochs=args.epochs,
+            seeds=seeds,
+            steps=recipe.steps,
+            shots=shots,
+            strategies=strategies,
+        )
+        emit = lambda line: print(f"\r{line:<70}", end="", file=sys.stderr, flush=True)  # noqa: E731
+        result = transfer_jobs.result(transfer_jobs.follow(settings, cli_owner(), emit))
     print(file=sys.stderr)
     head = {
         "task": result.task,

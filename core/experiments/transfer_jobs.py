@@ -107,6 +107,26 @@ def submit(settings: SweepSettings, owner: str | None, store: RunStore | None = 
     return info
 
 
+def follow(settings: SweepSettings, owner: str, emit=print, poll: float = 1.0) -> SweepInfo:
+    """Submit the sweep (or attach to it) and emit its progress until it ends; returns it finished.
+    Ctrl-C stops it (its finished runs are kept; the same call continues it). For terminals."""
+    info, shown = submit(settings, owner), None
+    try:
+        while info.active:
+            said = (len(info.rows), info.meta.get("phase", info.status))
+            if said != shown:
+                shown = said
+                emit(f"{said[0]} of {settings.runs} runs · {said[1]}")
+            time.sleep(poll)
+            info = check_interrupted(find(settings))
+    except KeyboardInterrupt:
+        stop(info, owner)
+        raise UserError("stopped: the finished runs are kept; the same command continues the comparison") from None
+    if info.status != "finished":
+        raise UserError(f"the comparison is {info.status}" + (f": {info.error}" if info.error else ""))
+    return info
+
+
 def stop(info: SweepInfo, owner: str | None, store: RunStore | None = None) -> bool:
     """The starter's Stop: the sweep ends after the run it is training (its finished rows are kept)."""
     return SweepStore(store).request_stop(info.id, owner)
@@ -162,27 +182,24 @@ def run_sweep_job(sweep_id: int, attempt: int, store_url: str, home: str) -> str
         if sweeps.write(sweep_id, attempt, rows, meta={"phase": text}):
             raise _Stopped
 
-    try:
-        task = settings.task_data()
-        done = transfer.sweep(
-            task,
-            settings.source_config(task),
-            shots=settings.shots,
-            seeds=settings.seeds,
-            strategies=settings.strategies,
-            recipe=settings.recipe,
-            progress=progress,
-            rows=rows,
-            store=store,
-        )
+    def work() -> str:
+        try:
+            task = settings.task_data()
+            done = transfer.sweep(
+                task,
+                settings.source_config(task),
+                shots=settings.shots,
+                seeds=settings.seeds,
+                strategies=settings.strategies,
+                recipe=settings.recipe,
+                progress=progress,
+                rows=rows,
+                store=store,
+            )
+        except _Stopped:
+            sweeps.write(sweep_id, attempt, rows, status="stopped")
+            return "stopped"
         sweeps.write(sweep_id, attempt, rows, meta=meta_of(done), status="finished")
         return "finished"
-    except _Stopped:
-        sweeps.write(sweep_id, attempt, rows, status="stopped")
-        return "stopped"
-    except UserError as exc:  # e.g. a dataset that is not on this worker
-        sweeps.fail(sweep_id, attempt, str(exc))
-        return "failed"
-    except Exception as exc:  # a bug: the sweep says so instead of spinning as 'running'
-        sweeps.fail(sweep_id, attempt, f"{type(exc).__name__}: {exc}")
-        raise
+
+    return jobs.guarded(work, lambda reason: sweeps.fail(sweep_id, attempt, reason))

@@ -224,15 +224,7 @@ def _prepare_sweep(scene: Scene, emit) -> None:
     from core.training.cli import cli_owner  # noqa: PLC0415
 
     emit(f"{scene.title}: {scene.sweep.runs} target runs (and the source net) on the job engine")
-    info, shown = transfer_jobs.submit(scene.sweep, cli_owner()), -1
-    while info.active:
-        if len(info.rows) != shown:
-            shown = len(info.rows)
-            emit(f"  {shown} of {scene.sweep.runs} runs")
-        time.sleep(1.0)
-        info = transfer_jobs.find(scene.sweep)
-    if info.status != "finished":
-        raise UserError(f"the comparison is {info.status}" + (f": {info.error}" if info.error else ""))
+    transfer_jobs.follow(scene.sweep, cli_owner(), emit=lambda line: emit(f"  {line}"))
     emit("stored: the page shows it at once")
 
 

@@ -194,6 +194,20 @@ def unpack_checkpoint(blob: bytes) -> tuple[dict, dict]:
     return load_safetensors(blob), json.loads(header["__metadata__"]["numbers"])
 
 
+def guarded(work, fail) -> str:
+    """A worker's job body `work()` (returns what happened): a UserError (e.g. a dataset that is not on
+    this worker) fails the job with its sentence; a bug fails it with its type and is raised, so the job
+    says so instead of spinning as 'running'. `fail(reason)` writes the failure."""
+    try:
+        return work()
+    except UserError as exc:
+        fail(str(exc))
+        return "failed"
+    except Exception as exc:
+        fail(f"{type(exc).__name__}: {exc}")
+        raise
+
+
 def run_job(run_id: int, attempt: int, store_url: str, device: str, home: str) -> str:
     """One run, trained in a worker: claim the row, resume from its checkpoint if it has one, train in
     chunks writing progress, honour a Stop, store the result. Returns what happened (for logs)."""
@@ -205,7 +219,8 @@ def run_job(run_id: int, attempt: int, store_url: str, device: str, home: str) -
     if claimed is None:
         return "nothing to do"  # finished, stopped before it started, deleted, or a newer attempt owns it
     config, weights, checkpoint, history = claimed
-    try:
+
+    def work() -> str:
         trainer = PairedTrainer([replace(config, device=device)])
         run = trainer.runs[0]
         if weights is not None and checkpoint is not None:
@@ -215,11 +230,11 @@ def run_job(run_id: int, attempt: int, store_url: str, device: str, home: str) -
             trainer.advance(max_seconds=CHUNK_SECONDS)
             run.flush()
             at_epoch_end = run.epoch > epochs_written and not trainer.done
-            weights = checkpoint = None
+            saved = saved_checkpoint = None
             if at_epoch_end:  # what a resume starts from: nothing before this epoch is lost
                 epochs_written = run.epoch
-                weights, checkpoint = weights_bytes(run.model), pack_checkpoint(*run.checkpoint())
-            stop = store.heartbeat(run_id, attempt, run.history, run.step, run.total_steps, weights, checkpoint)
+                saved, saved_checkpoint = weights_bytes(run.model), pack_checkpoint(*run.checkpoint())
+            stop = store.heartbeat(run_id, attempt, run.history, run.step, run.total_steps, saved, saved_checkpoint)
             if stop and not trainer.done:
                 store.heartbeat(
                     run_id,
@@ -237,12 +252,8 @@ def run_job(run_id: int, attempt: int, store_url: str, device: str, home: str) -
             run_id, attempt, run.history, run.step, run.total_steps, weights_bytes(run.model), None, "finished"
         )
         return "finished"
-    except UserError as exc:  # e.g. a dataset that is not on this worker
-        store.fail(run_id, attempt, str(exc))
-        return "failed"
-    except Exception as exc:  # a bug: the run says so instead of spinning as 'running'
-        store.fail(run_id, attempt, f"{type(exc).__name__}: {exc}")
-        raise
+
+    return guarded(work, lambda reason: store.fail(run_id, attempt, reason))
 
 
 # --- watching ----------------------------------------------------------------------------------------
