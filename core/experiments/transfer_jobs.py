@@ -91,6 +91,21 @@ class SweepSettings:
     def source_config(self, task: transfer.TransferData):
         return transfer.source_config(task, depth=self.depth, width=self.width, epochs=self.source_epochs)
 
+    def run(self, progress=None, rows: list | None = None, store: RunStore | None = None) -> transfer.TransferResult:
+        """The comparison trained in this process (a worker's job, or the scene export): see transfer.sweep."""
+        task = self.task_data()
+        return transfer.sweep(
+            task,
+            self.source_config(task),
+            shots=self.shots,
+            seeds=self.seeds,
+            strategies=self.strategies,
+            recipe=self.recipe,
+            progress=progress,
+            rows=rows,
+            store=store,
+        )
+
 
 def find(settings: SweepSettings, store: RunStore | None = None) -> SweepInfo | None:
     return SweepStore(store).get(settings.key)
@@ -102,9 +117,14 @@ def submit(settings: SweepSettings, owner: str | None, store: RunStore | None = 
     sweeps = SweepStore(store)
     info = sweeps.submit(settings.key, KIND, settings.to_dict(), owner)
     if info.status == "queued":  # the same key twice is one engine task
-        key = f"convatlas-{jobs.store_tag(sweeps.store)}-sweep{info.id}-a{info.attempt}"
+        key = engine_key(sweeps, info)
         jobs.launch(run_sweep_job, info.id, info.attempt, sweeps.url, str(convatlas_home()), key=key)
     return info
+
+
+def engine_key(sweeps: SweepStore, info: SweepInfo) -> str:
+    """The engine's task key of one attempt at a sweep (a second launch from any session is the same task)."""
+    return f"convatlas-{jobs.store_tag(sweeps.store)}-sweep{info.id}-a{info.attempt}"
 
 
 def follow(settings: SweepSettings, owner: str, emit=print, poll: float = 1.0) -> SweepInfo:
@@ -123,7 +143,8 @@ def follow(settings: SweepSettings, owner: str, emit=print, poll: float = 1.0) -
         stop(info, owner)
         raise UserError("stopped: the finished runs are kept; the same command continues the comparison") from None
     if info.status != "finished":
-        raise UserError(f"the comparison is {info.status}" + (f": {info.error}" if info.error else ""))
+        why = f": {info.error}" if info.error else ""
+        raise UserError(f"the comparison is {info.status}{why}; the same command continues it")
     return info
 
 
@@ -138,8 +159,9 @@ def check_interrupted(info: SweepInfo, store: RunStore | None = None) -> SweepIn
     if not info.active or (info.updated or 0) > time.time() - jobs.STALE_SECONDS:
         return info
     sweeps = SweepStore(store)
-    key = f"convatlas-{jobs.store_tag(sweeps.store)}-sweep{info.id}-a{info.attempt}"
-    if not jobs.engine_knows(key) and sweeps.mark_interrupted(info.id, time.time() - jobs.STALE_SECONDS):
+    if not jobs.engine_knows(engine_key(sweeps, info)) and sweeps.mark_interrupted(
+        info.id, time.time() - jobs.STALE_SECONDS
+    ):
         return sweeps.get(info.key)
     return info
 
@@ -184,18 +206,7 @@ def run_sweep_job(sweep_id: int, attempt: int, store_url: str, home: str) -> str
 
     def work() -> str:
         try:
-            task = settings.task_data()
-            done = transfer.sweep(
-                task,
-                settings.source_config(task),
-                shots=settings.shots,
-                seeds=settings.seeds,
-                strategies=settings.strategies,
-                recipe=settings.recipe,
-                progress=progress,
-                rows=rows,
-                store=store,
-            )
+            done = settings.run(progress, rows, store)
         except _Stopped:
             sweeps.write(sweep_id, attempt, rows, status="stopped")
             return "stopped"

@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from core.errors import UserError
-from core.experiments import paths, transfer, transfer_jobs
+from core.experiments import paths, transfer_jobs
 from core.lecture import urls
 from core.training.cli import follow
 from core.training.config import RunConfig
@@ -350,10 +350,7 @@ def _sweep_file(key: str) -> str:
 
 def _run_sweep(settings: transfer_jobs.SweepSettings) -> dict:
     """The sweep trained here, in this process (as its job would): its rows and meta."""
-    task = settings.task_data()
-    done = transfer.sweep(
-        task, settings.source_config(task), settings.shots, settings.seeds, settings.strategies, settings.recipe
-    )
+    done = settings.run()
     return {"rows": done.table.to_dict("records"), "meta": transfer_jobs.meta_of(done)}
 
 

@@ -11,7 +11,6 @@ import time
 import pytest
 
 from core.errors import UserError
-from core.experiments import transfer
 from core.experiments import transfer_jobs as TJ
 from core.training.store import RunStore, sweeps_table
 from core.training.sweeps import SweepStore
@@ -70,10 +69,7 @@ def test_many_sessions_pressing_run_are_one_sweep_with_the_experiments_numbers(s
     result = TJ.result(info)
     assert result.source_label and 0 <= result.source_accuracy <= 1 and result.steps == TINY.steps
     # the same experiment in this process (the stored source net is reused): the same runs, the same numbers
-    task = TINY.task_data()
-    here = transfer.sweep(
-        task, TINY.source_config(task), TINY.shots, TINY.seeds, TINY.strategies, transfer.Recipe(steps=TINY.steps)
-    )
+    here = TINY.run()
     assert here.source_reused and here.source_run == result.source_run
     assert result.table[COLUMNS].equals(here.table[COLUMNS])
     assert result.table["accuracy"].tolist() == pytest.approx(here.table["accuracy"].tolist(), abs=0.03)
